@@ -1,0 +1,132 @@
+"""One call at the top of every notebook: seeds, quiet logs, fast mode, and an environment report."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import random
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+FAST_ENV = "MLCOURSE_FAST"
+
+
+@dataclass(frozen=True)
+class Config:
+    """What `setup()` decided: the seed, fast mode, the Keras backend and the data folders."""
+
+    seed: int
+    fast: bool
+    backend: str
+    data_dir: Path | None
+    cache_dir: Path
+
+
+def is_fast() -> bool:
+    """True when fast mode is on (environment variable MLCOURSE_FAST=1)."""
+    value = os.environ.get(FAST_ENV, "0").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{FAST_ENV}={value!r} is not understood: set it to 1 (fast mode) or 0 (full mode).")
+
+
+def display_path(path: str | os.PathLike | None) -> str:
+    """A path as a student should see it: under the home folder as ~/..., else relative when shorter."""
+    if path is None:
+        return "(not set)"
+    p = Path(path).expanduser().absolute()
+    home = Path.home().absolute()
+    try:
+        return str(Path("~") / p.relative_to(home))
+    except ValueError:
+        pass
+    try:
+        rel = os.path.relpath(p)
+    except ValueError:  # another drive on Windows
+        return str(p)
+    return rel if len(rel) <= len(str(p)) else str(p)
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    """Warnings as one readable line, without the absolute path of the file that raised them."""
+    return f"{category.__name__}: {message}\n"
+
+
+def quiet() -> None:
+    """Silence TensorFlow's C++ and Python logging and print warnings without file paths."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    warnings.formatwarning = _format_warning
+    try:
+        import absl.logging
+
+        absl.logging.set_verbosity(absl.logging.ERROR)
+    except ImportError:
+        pass
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and the Keras backend so that a rerun gives the same numbers."""
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+
+def _devices() -> list[str]:
+    """The devices Keras can use, named backend-independently (e.g. 'cpu:0')."""
+    import keras
+
+    try:
+        return [str(d) for d in keras.distribution.list_devices()]
+    except Exception:  # some backends cannot list devices before first use
+        return ["cpu"]
+
+
+def setup(seed: int = 42, verbose: bool = True) -> Config:
+    """Seed every generator, quiet the logs, read fast mode and print the environment."""
+    quiet()
+    fast = is_fast()
+    set_seed(seed)
+    import keras
+    import numpy as np
+    import sklearn
+
+    import mlcourse
+    from mlcourse import data
+
+    cfg = Config(
+        seed=seed,
+        fast=fast,
+        backend=keras.config.backend(),
+        data_dir=data.data_dir(),
+        cache_dir=data.cache_dir(),
+    )
+    if verbose:
+        devices = _devices()
+        print(f"Python {platform.python_version()} on {platform.system()} | mlcourse {mlcourse.__version__}")
+        print(f"numpy {np.__version__} | scikit-learn {sklearn.__version__} | keras {keras.__version__}"
+              f" (backend: {cfg.backend} {_backend_version(cfg.backend)})")
+        print(f"devices: {', '.join(devices)}")
+        if not any("gpu" in d.lower() or "cuda" in d.lower() for d in devices):
+            print("no GPU: fine, every chapter is sized to run on a laptop CPU")
+        print(f"mode: {'FAST (MLCOURSE_FAST=1, shrunk for CI)' if fast else 'full'} | seed: {seed}")
+        print(f"data folder: {display_path(cfg.data_dir)} | cache: {display_path(cfg.cache_dir)}")
+    return cfg
+
+
+def _backend_version(backend: str) -> str:
+    """The version string of the backend framework, or '' when it cannot be imported."""
+    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy"}.get(backend, backend)
+    try:
+        return importlib.import_module(module).__version__
+    except Exception:
+        return ""
