@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import platform
 import random
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +71,25 @@ def quiet() -> None:
         pass
 
 
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """Send C-level stderr to the null device (TensorFlow's start-up logs ignore TF_CPP_MIN_LOG_LEVEL)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor 2 here
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and the Keras backend so that a rerun gives the same numbers."""
     import numpy as np
@@ -76,7 +97,8 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
-    import keras
+    with native_stderr_silenced():
+        import keras
 
     keras.utils.set_random_seed(seed)
 
@@ -86,7 +108,8 @@ def _devices() -> list[str]:
     import keras
 
     try:
-        return [str(d) for d in keras.distribution.list_devices()]
+        with native_stderr_silenced():
+            return [str(d) for d in keras.distribution.list_devices()]
     except Exception:  # some backends cannot list devices before first use
         return ["cpu"]
 

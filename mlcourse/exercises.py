@@ -47,7 +47,7 @@ def fail(message: str, hint: str | None = None) -> None:
     raise ExerciseFailed(message + (f"\nHint: {hint}" if hint else ""))
 
 
-def check(id: str, answer: Any) -> bool:
+def check(id: str, answer: Any) -> None:
     """Run the check of exercise `id` on `answer`: prints a confirmation or raises ExerciseFailed."""
     if id not in EXERCISES:
         raise KeyError(f"No exercise {id!r}. Known: {', '.join(sorted(EXERCISES))}.")
@@ -56,7 +56,6 @@ def check(id: str, answer: Any) -> bool:
         fail(f"Exercise {id}: no answer yet. Replace the placeholder with your answer and run the cell again.")
     ex.check(answer)
     print(f"Exercise {id} ({ex.title}): correct.")
-    return True
 
 
 def _number(answer: Any, id: str) -> float:

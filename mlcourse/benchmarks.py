@@ -1,0 +1,394 @@
+"""Published MedMNIST v2 results, and the course's own results records.
+
+The benchmark table (``medmnist_v2_benchmark.csv``, shipped with the package) holds the test
+split ACC and AUC that Yang et al. report for every MedMNIST v2 dataset and method. Chapters that
+train a headline model call :func:`record_results` to write ``results/NN_name.json``;
+``python -m mlcourse.benchmarks`` (or ``mlcourse-results``) prints the course-wide table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import numbers
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "SOURCE",
+    "DEFAULT_BASELINES",
+    "medmnist_v2",
+    "compare",
+    "print_compare",
+    "results_dir",
+    "record_results",
+    "load_results",
+    "results_table",
+    "main",
+]
+
+SOURCE = "MedMNIST v2, Yang et al., Scientific Data 2023; test split"
+DEFAULT_BASELINES = ("ResNet-18 (28)", "auto-sklearn", "Google AutoML Vision")
+REQUIRED_KEYS = ("chapter", "dataset", "model", "split", "acc", "auc", "seconds", "seeds", "settings")
+_NAME_RE = re.compile(r"^\d\d_[a-z0-9_]+$")
+_CSV_NAME = "medmnist_v2_benchmark.csv"
+
+
+# ----------------------------------------------------------------------------- benchmark table
+
+
+@lru_cache(maxsize=1)
+def _benchmark_rows() -> tuple[dict[str, Any], ...]:
+    """Read the packaged CSV once; acc and auc become floats."""
+    text = resources.files(__package__ or "mlcourse").joinpath(_CSV_NAME).read_text(encoding="utf-8")
+    rows = []
+    for row in csv.DictReader(io.StringIO(text)):
+        row["acc"] = float(row["acc"])
+        row["auc"] = float(row["auc"])
+        rows.append(row)
+    return tuple(rows)
+
+
+def _display_names() -> list[str]:
+    """Dataset display names in the CSV's order (e.g. "PathMNIST", ..., "VesselMNIST3D")."""
+    return list(dict.fromkeys(row["dataset"] for row in _benchmark_rows()))
+
+
+def known_flags() -> list[str]:
+    """MedMNIST flags (lower-case dataset names, e.g. "pneumoniamnist") in the benchmark table."""
+    return [name.lower() for name in _display_names()]
+
+
+def _resolve_dataset(dataset: str) -> str:
+    """Map a MedMNIST flag or display name (any case) to the display name used in the CSV."""
+    if isinstance(dataset, str):
+        key = dataset.strip().lower()
+        for name in _display_names():
+            if name.lower() == key:
+                return name
+    raise ValueError(
+        f"unknown MedMNIST dataset {dataset!r}; use a flag such as 'pneumoniamnist' or a display "
+        f"name. Valid names: {', '.join(_display_names())}."
+    )
+
+
+def medmnist_v2(dataset: str | None = None) -> list[dict[str, Any]]:
+    """Published MedMNIST v2 rows (dataset, dim, method, acc, auc, split, source), optionally for one dataset."""
+    rows = _benchmark_rows()
+    if dataset is not None:
+        name = _resolve_dataset(dataset)
+        rows = tuple(row for row in rows if row["dataset"] == name)
+    return [dict(row) for row in rows]
+
+
+def _find_method(rows: list[dict[str, Any]], method: str) -> dict[str, Any] | None:
+    """The row for `method` (case-insensitive) among one dataset's rows, or None when not reported."""
+    for row in rows:
+        if row["method"].lower() == method.strip().lower():
+            return row
+    return None
+
+
+def _check_methods(methods: Sequence[str]) -> None:
+    """Refuse method names that appear nowhere in the benchmark table (typos)."""
+    if isinstance(methods, str):
+        raise ValueError(f"baselines must be a list or tuple of method names, not the string {methods!r}.")
+    known = list(dict.fromkeys(row["method"] for row in _benchmark_rows()))
+    lower = {m.lower() for m in known}
+    bad = [m for m in methods if not isinstance(m, str) or m.strip().lower() not in lower]
+    if bad:
+        raise ValueError(f"unknown baseline method(s) {bad}; choose from: {', '.join(known)}.")
+
+
+def _fmt(value: float | None) -> str:
+    """Three decimals, or "-" for a missing value."""
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _signed(diff: float) -> str:
+    """Signed difference with three decimals, e.g. "+0.012" (never "-0.000")."""
+    return f"{round(diff, 3) + 0.0:+.3f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> list[str]:
+    """Align columns: text left, numbers right, two spaces between columns, a dashed rule under the header."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        """One aligned row."""
+        parts = [str(c).rjust(w) if r else str(c).ljust(w) for c, w, r in zip(cells, widths, right)]
+        return "  ".join(parts).rstrip()
+
+    return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+
+def _check_unit_float(value: Any, what: str) -> float:
+    """A real number in [0, 1] (bools and NaN refused), as a Python float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"{what} must be a number between 0 and 1; got {value!r}.")
+    return float(value)
+
+
+def compare(
+    dataset: str,
+    acc: float,
+    auc: float,
+    model: str = "this model",
+    baselines: Sequence[str] = DEFAULT_BASELINES,
+) -> str:
+    """Text table of our test ACC/AUC beside published MedMNIST v2 baselines, with the AUC difference to each."""
+    name = _resolve_dataset(dataset)
+    acc = _check_unit_float(acc, "acc")
+    auc = _check_unit_float(auc, "auc")
+    _check_methods(baselines)
+    rows_for_dataset = medmnist_v2(name)
+    body = [[str(model), _fmt(acc), _fmt(auc), ""]]
+    missing = []
+    for method in baselines:
+        row = _find_method(rows_for_dataset, method)
+        if row is None:
+            body.append([method, "-", "-", "n/a"])
+            missing.append(method)
+        else:
+            body.append([row["method"], _fmt(row["acc"]), _fmt(row["auc"]), _signed(auc - row["auc"])])
+    lines = [f"{name} (test split)"]
+    lines += _table(["model", "ACC", "AUC", "AUC diff"], body, [False, True, True, True])
+    lines.append(f"AUC diff = {model}'s AUC minus the baseline's AUC.")
+    if missing:
+        lines.append(f"Not reported for {name}: {', '.join(missing)}.")
+    lines.append(f"Source: {SOURCE}")
+    return "\n".join(lines)
+
+
+def print_compare(
+    dataset: str,
+    acc: float,
+    auc: float,
+    model: str = "this model",
+    baselines: Sequence[str] = DEFAULT_BASELINES,
+) -> None:
+    """Print :func:`compare`'s table."""
+    print(compare(dataset, acc, auc, model=model, baselines=baselines))
+
+
+def benchmark_table(dataset: str) -> str:
+    """Text table of every published MedMNIST v2 method for one dataset."""
+    rows = medmnist_v2(dataset)
+    name, dim = rows[0]["dataset"], rows[0]["dim"]
+    lines = [f"{name} ({name.lower()}, {dim}): published MedMNIST v2 results"]
+    body = [[r["method"], _fmt(r["acc"]), _fmt(r["auc"])] for r in rows]
+    lines += _table(["method", "ACC", "AUC"], body, [False, True, True])
+    lines.append(f"Source: {SOURCE}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- results records
+
+
+def results_dir() -> Path:
+    """Folder for results records: $MLCOURSE_RESULTS_DIR, else <repo root>/results, else ./results."""
+    env = os.environ.get("MLCOURSE_RESULTS_DIR", "").strip()
+    if env:
+        return Path(env).expanduser()
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file():
+        return root / "results"
+    return Path.cwd() / "results"
+
+
+def _json_ready(value: Any, where: str) -> Any:
+    """Check a value can be written as JSON (numpy scalars become Python numbers)."""
+
+    def convert(obj: Any) -> Any:
+        """JSON fallback for numpy scalars and arrays."""
+        if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "ndim", 0) == 0:
+            return obj.item()
+        if hasattr(obj, "tolist") and callable(obj.tolist):
+            return obj.tolist()
+        raise TypeError(type(obj).__name__)
+
+    try:
+        return json.loads(json.dumps(value, default=convert, allow_nan=False))
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"{where} cannot be written as JSON ({err}); use numbers, strings, lists and dicts."
+        ) from None
+
+
+def _validate_record(record: Any, index: int, name: str) -> dict[str, Any]:
+    """Check one record's keys and types; return a JSON-ready copy."""
+    if not isinstance(record, Mapping):
+        raise ValueError(f"record {index} must be a dict; got {type(record).__name__}.")
+    label = f"record {index}"
+    if isinstance(record.get("model"), str) and isinstance(record.get("dataset"), str):
+        label += f" (model {record['model']!r}, dataset {record['dataset']!r})"
+    missing = [k for k in REQUIRED_KEYS if k not in record]
+    if missing:
+        raise ValueError(f"{label} is missing key(s) {missing}; every record needs {list(REQUIRED_KEYS)}.")
+    out = {str(k): _json_ready(v, f"{label} key {k!r}") for k, v in record.items()}
+
+    def bad(key: str, expected: str) -> ValueError:
+        """The error for a key with a wrong value."""
+        return ValueError(f"{label} key {key!r} must be {expected}; got {record[key]!r}.")
+
+    chapter = out["chapter"]
+    if not isinstance(chapter, str) or not re.fullmatch(r"\d\d", chapter):
+        raise bad("chapter", "a two-digit string such as '07'")
+    if chapter != name[:2]:
+        raise bad("chapter", f"{name[:2]!r} to match the results name {name!r}")
+    if out["dataset"] not in known_flags():
+        raise bad("dataset", f"a lower-case MedMNIST flag, one of {known_flags()}")
+    if not isinstance(out["model"], str) or not out["model"].strip():
+        raise bad("model", "a non-empty string naming the model")
+    if out["split"] != "test":
+        raise bad("split", "'test' (the course records test-split results only)")
+    for key in ("acc", "auc"):
+        value = out[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+            raise bad(key, "a float between 0 and 1")
+        out[key] = float(value)
+    seconds = out["seconds"]
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+        raise bad("seconds", "the training time in seconds, a number >= 0")
+    out["seconds"] = float(seconds)
+    seeds = record["seeds"]
+    if (
+        not isinstance(seeds, (list, tuple))
+        or not seeds
+        or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in seeds)
+    ):
+        raise bad("seeds", "a non-empty list of ints, e.g. [0, 1, 2]")
+    if not isinstance(out["settings"], dict):
+        raise bad("settings", "a dict of the settings used (epochs, batch size, ...)")
+    return out
+
+
+def _validate_records(name: str, records: Any) -> list[dict[str, Any]]:
+    """Check the results name and every record."""
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+        raise ValueError(
+            f"results name {name!r} must look like '07_unsupervised': two digits (the chapter), "
+            "an underscore, then lower-case letters, digits or underscores."
+        )
+    if isinstance(records, Mapping) or not isinstance(records, (list, tuple)):
+        raise ValueError("records must be a list of dicts; wrap a single record in a list: [record].")
+    if not records:
+        raise ValueError("records is empty; pass at least one record.")
+    return [_validate_record(r, i, name) for i, r in enumerate(records)]
+
+
+def _fast_mode(fast: bool | None) -> bool:
+    """fast=None reads the MLCOURSE_FAST environment variable ("1" means fast)."""
+    if fast is None:
+        return os.environ.get("MLCOURSE_FAST", "") == "1"
+    return bool(fast)
+
+
+def record_results(name: str, records: Sequence[Mapping[str, Any]], fast: bool | None = None) -> Path | None:
+    """Validate and write results/<name>.json atomically; in fast mode write nothing and return None."""
+    checked = _validate_records(name, records)
+    if _fast_mode(fast):
+        print(f"Fast mode: results for {name} are not recorded (unset MLCOURSE_FAST for a full run).")
+        return None
+    folder = results_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
+    text = json.dumps(checked, sort_keys=True, indent=2) + "\n"
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    print(f"Recorded {len(checked)} result(s) in {path}")
+    return path
+
+
+def load_results(directory: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+    """All records from <directory>/*.json (default: results_dir()); a malformed file raises ValueError."""
+    folder = Path(directory) if directory is not None else results_dir()
+    if directory is not None and folder.exists() and not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder; pass the folder that holds the results/*.json files.")
+    records: list[dict[str, Any]] = []
+    if not folder.is_dir():
+        return records
+    for path in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            records.extend(_validate_records(path.stem, data))
+        except (ValueError, UnicodeDecodeError) as err:
+            raise ValueError(
+                f"malformed results file {path}: {err} Fix or delete it, then rerun its chapter."
+            ) from None
+    return records
+
+
+def results_table(directory: str | os.PathLike[str] | None = None) -> str:
+    """Course-wide table: every recorded result, with MedMNIST v2 reference rows per dataset."""
+    folder = Path(directory) if directory is not None else results_dir()
+    records = load_results(folder)
+    if not records:
+        return (
+            f"No results recorded yet in {folder}.\n"
+            "Run a chapter notebook in full mode (MLCOURSE_FAST unset) to record its headline model."
+        )
+    order = {flag: i for i, flag in enumerate(known_flags())}
+    body: list[list[str]] = []
+    datasets = sorted({r["dataset"] for r in records}, key=order.__getitem__)
+    for i, flag in enumerate(datasets):
+        if i:
+            body.append([""] * 6)
+        mine = sorted((r for r in records if r["dataset"] == flag), key=lambda r: (r["chapter"], r["model"]))
+        for r in mine:
+            body.append([r["chapter"], flag, r["model"], _fmt(r["acc"]), _fmt(r["auc"]), f"{r['seconds']:.1f}"])
+        published = medmnist_v2(flag)
+        for method in DEFAULT_BASELINES:
+            row = _find_method(published, method)
+            if row is not None:
+                body.append(["ref", flag, row["method"], _fmt(row["acc"]), _fmt(row["auc"]), "-"])
+    lines = [f"Course results (test split) from {folder}"]
+    lines += _table(
+        ["chapter", "dataset", "model", "ACC", "AUC", "seconds"], body, [False, False, False, True, True, True]
+    )
+    lines.append(f"Rows marked ref are published reference results: {SOURCE}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: print the course results table, or one dataset's published benchmark rows."""
+    parser = argparse.ArgumentParser(
+        prog="mlcourse-results",
+        description="Print the course's recorded results beside published MedMNIST v2 baselines.",
+    )
+    parser.add_argument("--dir", default=None,
+                        help="folder with the results *.json files (default: $MLCOURSE_RESULTS_DIR or <repo>/results)")
+    parser.add_argument("--dataset", metavar="FLAG",
+                        help="print the published MedMNIST v2 rows for one dataset, e.g. pneumoniamnist")
+    args = parser.parse_args(argv)
+    try:
+        if args.dataset:
+            print(benchmark_table(args.dataset))
+        else:
+            print(results_table(args.dir))
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,366 @@
+"""Figures used throughout the course: image montages, training curves, confusion matrices, ROC.
+
+Every function returns a matplotlib ``Figure`` (made with ``plt.subplots`` so that it shows up
+in a notebook) and never calls ``plt.show()``. Save one with ``fig.savefig("name.png")``.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from sklearn import metrics as skm
+
+__all__ = ["montage", "training_curves", "confusion_matrix", "roc_curve"]
+
+LabelNames = Mapping[str, str] | Sequence[str] | None
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _name_list(label_names: LabelNames) -> list[str] | None:
+    """Turn MedMNIST-style {"0": "normal", ...} or a list of names into a list indexed by class."""
+    if label_names is None:
+        return None
+    if isinstance(label_names, Mapping):
+        try:
+            pairs = sorted((int(k), str(v)) for k, v in label_names.items())
+        except (TypeError, ValueError):
+            raise ValueError(
+                "label_names keys must be class numbers such as '0', '1' (as in MedMNIST's "
+                f"INFO[flag]['label']); got keys {list(label_names)[:5]}."
+            ) from None
+        names: list[str] = []
+        for k, v in pairs:
+            if k != len(names):
+                raise ValueError(
+                    f"label_names is missing class {len(names)}; give one name per class 0..K-1."
+                )
+            names.append(v)
+        return names
+    if isinstance(label_names, str) or not isinstance(label_names, Sequence):
+        raise ValueError(
+            "label_names must be a dict like {'0': 'normal', '1': 'pneumonia'} or a list of "
+            f"names; got {type(label_names).__name__}."
+        )
+    return [str(v) for v in label_names]
+
+
+def _label_text(label: np.ndarray, names: list[str] | None) -> str:
+    """Text for one image's label: a class name, or the names of all positive labels."""
+    label = np.asarray(label).ravel()
+    if label.size == 1:
+        k = int(label[0])
+        if names is not None and 0 <= k < len(names):
+            return names[k]
+        return str(k)
+    positives = np.flatnonzero(label)  # multi-label (e.g. ChestMNIST): list every positive
+    if positives.size == 0:
+        return "none"
+    if names is None:
+        return ", ".join(str(int(k)) for k in positives)
+    return ", ".join(names[k] if k < len(names) else str(int(k)) for k in positives)
+
+
+def _as_2d_images(images: Any) -> tuple[np.ndarray, bool]:
+    """Bring images to (N,H,W) grey or (N,H,W,3) RGB; return them and whether they are RGB."""
+    arr = np.asarray(images)
+    if arr.ndim == 5 and arr.shape[-1] == 1:  # (N,D,H,W,1) volumes with a channel axis
+        arr = arr[..., 0]
+    if arr.ndim == 3:
+        return arr, False
+    if arr.ndim == 4 and arr.shape[-1] == 1:
+        return arr[..., 0], False
+    if arr.ndim == 4 and arr.shape[-1] == 3:
+        return arr, True
+    if arr.ndim == 4:  # (N,D,H,W) volumes: show the middle slice along D
+        return arr[:, arr.shape[1] // 2], False
+    raise ValueError(
+        f"images has shape {arr.shape}; expected (N,H,W) grey, (N,H,W,1), (N,H,W,3) RGB or "
+        "(N,D,H,W) volumes. For a single image add a batch axis: images[None]."
+    )
+
+
+def _rgb_for_display(img: np.ndarray) -> np.ndarray:
+    """Make an RGB image displayable: uint8 as is, floats rescaled into [0, 1] when outside it."""
+    if img.dtype == np.uint8:
+        return img
+    img = img.astype(float)
+    lo, hi = float(np.nanmin(img)), float(np.nanmax(img))
+    if lo < 0.0 or hi > 1.0:
+        img = (img - lo) / (hi - lo) if hi > lo else np.zeros_like(img)
+    return img
+
+
+def _as_class_vector(y: Any, name: str) -> np.ndarray:
+    """Flatten (N,) or (N,1) class labels; refuse probabilities or multi-label arrays."""
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(
+            f"{name} has shape {arr.shape}; expected one class index per sample, shape (N,) or "
+            "(N,1). For predicted probabilities use y_prob.argmax(axis=1)."
+        )
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty; pass at least one sample.")
+    return arr
+
+
+def _history_dict(history: Any) -> dict[str, list[float]]:
+    """Get the {metric: [values per epoch]} dict out of a Keras History or a plain dict."""
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, Mapping):
+        raise ValueError(
+            "history must be the object returned by model.fit(...) (it has a .history dict) or "
+            f"a dict like {{'loss': [...], 'val_loss': [...]}}; got {type(history).__name__}."
+        )
+    if not logs:
+        raise ValueError("history is empty; train for at least one epoch first.")
+    return {str(k): list(np.asarray(v, dtype=float).ravel()) for k, v in logs.items()}
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+def montage(
+    images: Any,
+    labels: Any = None,
+    label_names: LabelNames = None,
+    n: int = 32,
+    ncols: int = 8,
+    title: str | None = None,
+    seed: int = 0,
+    cmap: str = "gray",
+) -> Figure:
+    """Show a random sample of `n` images in a grid, with each label's name under its image.
+
+    images: (N,H,W) grey, (N,H,W,1), (N,H,W,3) RGB, uint8 or float; 3-D volumes (N,D,H,W)
+    (or (N,D,H,W,1)) are shown by their middle slice along D. labels: (N,), (N,1) or a
+    multi-label (N,K) 0/1 array. label_names: MedMNIST's INFO[flag]["label"] dict or a list.
+    """
+    arr, rgb = _as_2d_images(images)
+    total = arr.shape[0]
+    if total == 0:
+        raise ValueError("images is empty; pass at least one image.")
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive whole number of images to show; got {n!r}.")
+    if not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise ValueError(f"ncols must be a positive whole number; got {ncols!r}.")
+    lab = None
+    if labels is not None:
+        lab = np.asarray(labels)
+        if lab.ndim == 0 or lab.shape[0] != total:
+            raise ValueError(
+                f"labels has shape {lab.shape} but there are {total} images; pass one label "
+                "per image (the same N as images)."
+            )
+    names = _name_list(label_names)
+
+    rng = np.random.default_rng(seed)
+    idx = np.sort(rng.choice(total, size=n, replace=False)) if total > n else np.arange(total)
+    count = len(idx)
+    cols = min(int(ncols), count)
+    rows = math.ceil(count / cols)
+    cell_h = 1.6 + (0.45 if lab is not None else 0.0)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, cell_h * rows + (0.4 if title else 0)),
+                             squeeze=False)
+    flat = axes.ravel()
+    for ax, i in zip(flat, idx):
+        img = arr[i]
+        if rgb:
+            ax.imshow(_rgb_for_display(img))
+        elif img.dtype == np.uint8:
+            ax.imshow(img, cmap=cmap, vmin=0, vmax=255)
+        else:
+            ax.imshow(img, cmap=cmap)
+        ax.set_axis_off()
+        if lab is not None:
+            text = textwrap.shorten(_label_text(lab[i], names), width=40, placeholder="…")
+            ax.text(0.5, -0.04, textwrap.fill(text, 20), transform=ax.transAxes,
+                    ha="center", va="top", fontsize=7)
+    for ax in flat[count:]:
+        fig.delaxes(ax)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(history: Any, metrics: Sequence[str] | None = None) -> Figure:
+    """Plot each metric per epoch with its validation counterpart, one panel per metric.
+
+    history: what ``model.fit`` returns (a Keras History; its ``.history`` is used) or a dict
+    such as {"loss": [...], "val_loss": [...], "auc": [...], "val_auc": [...]}.
+    metrics: which metrics to show (e.g. ["loss", "auc"]); default: all of them.
+    """
+    logs = _history_dict(history)
+    if metrics is None:
+        chosen = [k for k in logs if not k.startswith("val_")]
+        chosen += [k for k in logs if k.startswith("val_") and k[4:] not in logs]
+    else:
+        if isinstance(metrics, str):
+            metrics = [metrics]
+        chosen = list(metrics)
+        missing = [m for m in chosen if m not in logs]
+        if missing or not chosen:
+            raise ValueError(
+                f"metrics {missing or chosen} not found in history; available: {sorted(logs)}."
+            )
+
+    cols = min(len(chosen), 3)
+    rows = math.ceil(len(chosen) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    flat = axes.ravel()
+    for ax, name in zip(flat, chosen):
+        values = logs[name]
+        epochs = np.arange(1, len(values) + 1)
+        is_val = name.startswith("val_")
+        ax.plot(epochs, values, marker="o", markersize=3,
+                label="validation" if is_val else "training")
+        val_name = f"val_{name}"
+        if not is_val and val_name in logs:
+            val = logs[val_name]
+            ax.plot(np.arange(1, len(val) + 1), val, marker="o", markersize=3, label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.set_title(name)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend()
+    for ax in flat[len(chosen):]:
+        fig.delaxes(ax)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(
+    y_true: Any,
+    y_pred: Any,
+    label_names: LabelNames = None,
+    normalize: str | None = None,
+) -> Figure:
+    """Draw the confusion matrix (rows: true class, columns: predicted class) with each cell annotated.
+
+    normalize=None shows counts; "true" shows fractions of each true class (rows sum to 1);
+    "pred" and "all" are passed on to sklearn.metrics.confusion_matrix as well.
+    """
+    if normalize not in (None, "true", "pred", "all"):
+        raise ValueError(f"normalize must be None, 'true', 'pred' or 'all'; got {normalize!r}.")
+    yt = _as_class_vector(y_true, "y_true")
+    yp = _as_class_vector(y_pred, "y_pred")
+    if yt.shape[0] != yp.shape[0]:
+        raise ValueError(
+            f"y_true has {yt.shape[0]} samples but y_pred has {yp.shape[0]}; they must match."
+        )
+    names = _name_list(label_names)
+    if names is not None:
+        classes = list(range(len(names)))
+        seen = set(np.unique(yt).tolist()) | set(np.unique(yp).tolist())
+        unknown = sorted(seen - set(classes))
+        if unknown:
+            raise ValueError(
+                f"classes {unknown} appear in the labels but label_names has only "
+                f"{len(names)} names (classes 0..{len(names) - 1})."
+            )
+        ticks = names
+    else:
+        classes = sorted(set(np.unique(yt).tolist()) | set(np.unique(yp).tolist()))
+        ticks = [str(c) for c in classes]
+
+    cm = skm.confusion_matrix(yt, yp, labels=classes, normalize=normalize)
+    k = len(classes)
+    longest = max(len(t) for t in ticks)
+    size = max(4.5, 0.6 * k + 2.0 + 0.08 * longest)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(cm, cmap="Blues", vmin=0)
+    threshold = cm.max() / 2.0 if cm.size else 0.0
+    for i in range(k):
+        for j in range(k):
+            value = cm[i, j]
+            text = f"{value:.2f}" if normalize else f"{int(value)}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=9,
+                    color="white" if value > threshold else "black")
+    tilt = k > 3 or longest > 6
+    ax.set_xticks(range(k), labels=ticks, rotation=45 if tilt else 0, ha="right" if tilt else "center",
+                  rotation_mode="anchor")
+    ax.set_yticks(range(k), labels=ticks)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    notes = {None: "counts", "true": "each row sums to 1", "pred": "each column sums to 1", "all": "fractions of all"}
+    ax.set_title(f"confusion matrix ({notes[normalize]})")
+    fig.tight_layout()
+    return fig
+
+
+def roc_curve(
+    y_true: Any,
+    y_score: Any,
+    label: str | None = None,
+    ax: Axes | None = None,
+    operating_point: float | None = None,
+) -> Figure:
+    """Plot a binary ROC curve with its AUC in the legend; pass `ax` to overlay several models.
+
+    y_true: 0/1 labels, (N,) or (N,1). y_score: score or probability of class 1, (N,) or (N,1);
+    a softmax output (N,2) is accepted and its second column used. operating_point: a decision
+    threshold; its (1 − specificity, sensitivity) point is marked.
+    """
+    yt = _as_class_vector(y_true, "y_true")
+    score = np.asarray(y_score, dtype=float)
+    if score.ndim == 2 and score.shape[1] in (1, 2):
+        score = score[:, -1]
+    if score.ndim != 1:
+        raise ValueError(
+            f"y_score has shape {score.shape}; expected one score per sample, (N,) or (N,1), "
+            "or a two-column softmax output (N,2). For more classes draw one curve per class."
+        )
+    if score.shape[0] != yt.shape[0]:
+        raise ValueError(
+            f"y_true has {yt.shape[0]} samples but y_score has {score.shape[0]}; they must match."
+        )
+    classes = set(np.unique(yt).tolist())
+    if not classes <= {0, 1} or len(classes) != 2:
+        raise ValueError(
+            f"roc_curve needs binary labels with both 0 and 1 present; y_true has classes "
+            f"{sorted(classes)}. For several classes, pass (y_true == k) for one class k."
+        )
+    yt = yt.astype(int)
+    fpr, tpr, _ = skm.roc_curve(yt, score)
+    auc = skm.roc_auc_score(yt, score)
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5, 5))
+    if not any(line.get_gid() == "chance" for line in ax.get_lines()):
+        ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="chance", gid="chance")
+    text = f"AUC = {auc:.3f}" if label is None else f"{label} (AUC = {auc:.3f})"
+    (line,) = ax.plot(fpr, tpr, linewidth=2, label=text)
+    if operating_point is not None:
+        if isinstance(operating_point, bool) or not isinstance(operating_point, (int, float, np.number)):
+            raise ValueError(
+                f"operating_point must be a decision threshold (a number such as 0.5); got {operating_point!r}."
+            )
+        t = float(operating_point)
+        pred = score >= t
+        sens = float(pred[yt == 1].mean())
+        spec = 1.0 - float(pred[yt == 0].mean())
+        ax.plot([1.0 - spec], [sens], marker="o", markersize=8, linestyle="none", color=line.get_color(),
+                markeredgecolor="black",
+                label=f"threshold {t:g}: sensitivity {sens:.2f}, specificity {spec:.2f}")
+    ax.set_xlim(-0.01, 1.01)
+    ax.set_ylim(-0.01, 1.01)
+    ax.set_aspect("equal")
+    ax.set_xlabel("1 − specificity (false-positive rate)")
+    ax.set_ylabel("sensitivity (true-positive rate)")
+    ax.set_title("ROC curve")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    return ax.figure

@@ -1,0 +1,191 @@
+"""Tests for mlcourse.benchmarks: the packaged MedMNIST v2 table and the results records."""
+
+import json
+
+import pytest
+
+from mlcourse import benchmarks
+
+
+def record(**changes):
+    """A valid results record, with some keys changed."""
+    rec = {
+        "chapter": "11",
+        "dataset": "pneumoniamnist",
+        "model": "small CNN",
+        "split": "test",
+        "acc": 0.871,
+        "auc": 0.953,
+        "f1": 0.9,
+        "seconds": 123.4,
+        "seeds": [0, 1, 2],
+        "settings": {"epochs": 10, "batch_size": 128},
+    }
+    rec.update(changes)
+    return rec
+
+
+@pytest.fixture
+def results_env(tmp_path, monkeypatch):
+    """Point results at a temporary folder, full mode."""
+    folder = tmp_path / "results"
+    monkeypatch.setenv("MLCOURSE_RESULTS_DIR", str(folder))
+    monkeypatch.delenv("MLCOURSE_FAST", raising=False)
+    return folder
+
+
+# ----------------------------------------------------------------------------- benchmark table
+
+
+def test_csv_rows_and_known_numbers():
+    rows = benchmarks.medmnist_v2()
+    assert len(rows) == 132
+    assert set(rows[0]) >= {"dataset", "dim", "method", "acc", "auc", "split", "source"}
+    pneu = [r for r in rows if r["dataset"] == "PneumoniaMNIST" and r["method"] == "ResNet-18 (28)"]
+    assert [(r["acc"], r["auc"]) for r in pneu] == [(0.854, 0.944)]
+    breast = [r for r in rows if r["dataset"] == "BreastMNIST" and r["method"] == "auto-sklearn"]
+    assert [(r["acc"], r["auc"]) for r in breast] == [(0.803, 0.836)]
+    assert all(isinstance(r["acc"], float) and isinstance(r["auc"], float) for r in rows)
+
+
+def test_flag_and_display_name_agree():
+    by_flag = benchmarks.medmnist_v2("pneumoniamnist")
+    assert by_flag == benchmarks.medmnist_v2("PneumoniaMNIST") == benchmarks.medmnist_v2("PNEUMONIAMNIST")
+    assert len(by_flag) == 7
+    assert {r["dataset"] for r in by_flag} == {"PneumoniaMNIST"}
+
+
+def test_unknown_dataset_lists_valid_names():
+    with pytest.raises(ValueError, match="BreastMNIST"):
+        benchmarks.medmnist_v2("pneumonia")
+
+
+def test_rows_are_copies():
+    benchmarks.medmnist_v2("breastmnist")[0]["acc"] = -1.0
+    assert benchmarks.medmnist_v2("breastmnist")[0]["acc"] > 0
+
+
+def test_compare_table():
+    text = benchmarks.compare("pneumoniamnist", acc=0.87, auc=0.95, model="small CNN")
+    lines = text.splitlines()
+    assert lines[3].startswith("small CNN")  # title, header, rule, then our row first
+    resnet = next(line for line in lines if line.startswith("ResNet-18 (28)"))
+    assert resnet.split()[-3:] == ["0.854", "0.944", "+0.006"]
+    automl = next(line for line in lines if line.startswith("Google AutoML Vision"))
+    assert automl.split()[-3:] == ["0.946", "0.991", "-0.041"]
+    assert "0.855" in text and "0.942" in text and "+0.008" in text  # auto-sklearn
+    assert lines[-1] == "Source: MedMNIST v2, Yang et al., Scientific Data 2023; test split"
+
+
+def test_compare_other_baselines_and_errors(capsys):
+    benchmarks.print_compare("BreastMNIST", 0.8, 0.836, baselines=["auto-sklearn"])
+    out = capsys.readouterr().out
+    assert "+0.000" in out and "0.803" in out
+    text = benchmarks.compare("nodulemnist3d", 0.85, 0.9)
+    assert "Not reported for NoduleMNIST3D" in text
+    with pytest.raises(ValueError, match="unknown baseline"):
+        benchmarks.compare("breastmnist", 0.8, 0.8, baselines=["ResNet18"])
+    with pytest.raises(ValueError, match="auc"):
+        benchmarks.compare("breastmnist", 0.8, 80.0)
+
+
+# ----------------------------------------------------------------------------- results records
+
+
+def test_results_dir_env(results_env):
+    assert benchmarks.results_dir() == results_env
+
+
+def test_results_dir_default(monkeypatch):
+    monkeypatch.delenv("MLCOURSE_RESULTS_DIR", raising=False)
+    assert benchmarks.results_dir().name == "results"
+
+
+def test_fast_mode_writes_nothing(results_env, monkeypatch, capsys):
+    monkeypatch.setenv("MLCOURSE_FAST", "1")
+    assert benchmarks.record_results("11_cnn", [record()]) is None
+    assert "not recorded" in capsys.readouterr().out
+    assert not results_env.exists()
+    assert benchmarks.record_results("11_cnn", [record()], fast=False) is not None
+
+
+def test_full_mode_round_trip_and_replace(results_env):
+    recs = [record(), record(dataset="breastmnist", acc=0.8, auc=0.85, seeds=[0])]
+    path = benchmarks.record_results("11_cnn", recs)
+    assert path == results_env / "11_cnn.json"
+    assert benchmarks.load_results() == recs
+    text = path.read_text()
+    assert json.loads(text) == recs
+    assert text.index('"acc"') < text.index('"auc"') < text.index('"chapter"')  # sorted keys
+    assert [p.name for p in results_env.iterdir()] == ["11_cnn.json"]  # no temp file left
+    benchmarks.record_results("11_cnn", [record(model="bigger CNN")])
+    assert [r["model"] for r in benchmarks.load_results()] == ["bigger CNN"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"acc": 1.5}, "acc"),
+        ({"auc": "0.9"}, "auc"),
+        ({"split": "val"}, "split"),
+        ({"dataset": "PneumoniaMNIST"}, "dataset"),
+        ({"seeds": 0}, "seeds"),
+        ({"seeds": [0.5]}, "seeds"),
+        ({"settings": None}, "settings"),
+        ({"chapter": "07"}, "chapter"),
+        ({"seconds": -1}, "seconds"),
+    ],
+)
+def test_invalid_records_refused(results_env, changes, key):
+    with pytest.raises(ValueError, match=f"record 0.*'{key}'"):
+        benchmarks.record_results("11_cnn", [record(**changes)])
+    assert not results_env.exists()
+
+
+def test_missing_key_and_bad_name(results_env):
+    rec = record()
+    del rec["seconds"]
+    with pytest.raises(ValueError, match="seconds"):
+        benchmarks.record_results("11_cnn", [rec])
+    with pytest.raises(ValueError, match="07_unsupervised"):
+        benchmarks.record_results("11-CNN", [record()])
+    with pytest.raises(ValueError, match="list"):
+        benchmarks.record_results("11_cnn", record())
+
+
+def test_malformed_file_named(results_env):
+    results_env.mkdir()
+    (results_env / "05_broken.json").write_text("{not json")
+    with pytest.raises(ValueError, match="05_broken.json"):
+        benchmarks.load_results()
+
+
+def test_results_table(results_env):
+    assert "No results recorded yet" in benchmarks.results_table()
+    benchmarks.record_results("11_cnn", [record()])
+    benchmarks.record_results("07_unsupervised", [record(chapter="07", model="k-means", acc=0.7, auc=0.75)])
+    table = benchmarks.results_table()
+    lines = table.splitlines()
+    ours = [line for line in lines if "pneumoniamnist" in line and not line.startswith("ref")]
+    assert [line.split()[0] for line in ours] == ["07", "11"]
+    assert "0.871" in ours[1] and "0.953" in ours[1] and "123.4" in ours[1]
+    refs = [line for line in lines if line.startswith("ref")]
+    assert len(refs) == 3
+    assert "ResNet-18 (28)" in refs[0] and "0.854" in refs[0] and "0.944" in refs[0]
+    assert "auto-sklearn" in table and "Google AutoML Vision" in table
+    assert benchmarks.results_table(results_env) == table
+
+
+def test_cli_prints_table(results_env, tmp_path, capsys):
+    benchmarks.record_results("11_cnn", [record()])
+    capsys.readouterr()
+    assert benchmarks.main([]) == 0
+    out = capsys.readouterr().out
+    assert "small CNN" in out and "ResNet-18 (28)" in out
+    assert benchmarks.main(["--dir", str(tmp_path / "empty")]) == 0
+    assert "No results recorded yet" in capsys.readouterr().out
+    assert benchmarks.main(["--dataset", "breastmnist"]) == 0
+    out = capsys.readouterr().out
+    assert "AutoKeras" in out and "0.803" in out
+    assert benchmarks.main(["--dataset", "nope"]) == 1
+    assert "Valid names" in capsys.readouterr().err

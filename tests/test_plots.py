@@ -1,0 +1,219 @@
+"""Tests for mlcourse.plots (headless, Agg backend)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix  # noqa: E402
+from sklearn.metrics import roc_auc_score  # noqa: E402
+
+from mlcourse import plots  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close every figure a test made."""
+    yield
+    plt.close("all")
+
+
+def image_axes(fig: Figure) -> list:
+    """Visible axes holding an image."""
+    return [ax for ax in fig.axes if ax.get_visible() and ax.images]
+
+
+# ----------------------------------------------------------------------------- montage
+
+
+def test_montage_grey_uint8_with_dict_names():
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, size=(10, 28, 28), dtype=np.uint8)
+    labels = np.array([[0], [1]] * 5)
+    fig = plots.montage(images, labels, {"0": "normal", "1": "pneumonia"}, n=32, ncols=5, title="x")
+    assert isinstance(fig, Figure)
+    axes = image_axes(fig)
+    assert len(axes) == 10
+    texts = [t.get_text() for ax in axes for t in ax.texts]
+    assert sorted(texts) == ["normal"] * 5 + ["pneumonia"] * 5
+    assert all(not ax.axison for ax in axes)
+    assert fig._suptitle.get_text() == "x"
+
+
+def test_montage_samples_n_and_is_reproducible():
+    images = np.random.default_rng(0).random((50, 8, 8, 3))
+    labels = np.arange(50) % 3
+    a = plots.montage(images, labels, ["a", "b", "c"], n=12, ncols=4, seed=3)
+    b = plots.montage(images, labels, ["a", "b", "c"], n=12, ncols=4, seed=3)
+    assert len(image_axes(a)) == 12
+    first = [ax.images[0].get_array() for ax in image_axes(a)]
+    second = [ax.images[0].get_array() for ax in image_axes(b)]
+    assert all(np.array_equal(x, y) for x, y in zip(first, second))
+
+
+def test_montage_channel_axis_float_and_no_labels():
+    fig = plots.montage(np.random.default_rng(0).random((3, 16, 16, 1)), ncols=8)
+    axes = image_axes(fig)
+    assert len(axes) == 3
+    assert axes[0].images[0].get_array().shape == (16, 16)
+    assert not any(ax.texts for ax in axes)
+
+
+def test_montage_volume_shows_middle_slice():
+    vol = np.zeros((2, 5, 6, 6), dtype=np.float32)
+    vol[:, 2] = 1.0  # only the middle slice is bright
+    fig = plots.montage(vol)
+    shown = image_axes(fig)[0].images[0].get_array()
+    assert shown.shape == (6, 6)
+    assert np.all(np.asarray(shown) == 1.0)
+
+
+def test_montage_multilabel_text():
+    images = np.zeros((2, 4, 4))
+    labels = np.array([[1, 0, 1], [0, 0, 0]])
+    fig = plots.montage(images, labels, ["a", "b", "c"])
+    texts = [ax.texts[0].get_text() for ax in image_axes(fig)]
+    assert texts == ["a, c", "none"]
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (4, 28, 28, 2, 2, 2), (4,)])
+def test_montage_bad_shape(shape):
+    with pytest.raises(ValueError, match="shape"):
+        plots.montage(np.zeros(shape))
+
+
+def test_montage_bad_labels_length():
+    with pytest.raises(ValueError, match="one label"):
+        plots.montage(np.zeros((4, 8, 8)), labels=np.zeros(3))
+
+
+# ----------------------------------------------------------------------------- training curves
+
+
+class FakeHistory:
+    """Duck-typed stand-in for keras.callbacks.History."""
+
+    def __init__(self, history):
+        self.history = history
+
+
+HISTORY = {
+    "loss": [0.9, 0.6, 0.4],
+    "val_loss": [1.0, 0.7, 0.6],
+    "auc": [0.7, 0.8, 0.9],
+    "val_auc": [0.65, 0.75, 0.8],
+}
+
+
+@pytest.mark.parametrize("history", [HISTORY, FakeHistory(HISTORY)])
+def test_training_curves_panels(history):
+    fig = plots.training_curves(history)
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 2
+    for ax, name in zip(fig.axes, ["loss", "auc"]):
+        assert ax.get_xlabel() == "epoch"
+        assert ax.get_ylabel() == name
+        assert len(ax.get_lines()) == 2
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["training", "validation"]
+        assert list(ax.get_lines()[0].get_xdata()) == [1, 2, 3]
+
+
+def test_training_curves_metric_selection_and_errors():
+    fig = plots.training_curves(HISTORY, metrics=["auc"])
+    assert len(fig.axes) == 1
+    with pytest.raises(ValueError, match="available"):
+        plots.training_curves(HISTORY, metrics=["accuracy"])
+    with pytest.raises(ValueError, match="history"):
+        plots.training_curves([0.1, 0.2])
+    with pytest.raises(ValueError, match="empty"):
+        plots.training_curves({})
+
+
+# ----------------------------------------------------------------------------- confusion matrix
+
+
+def cell_values(fig: Figure) -> list[str]:
+    """Annotation texts in the matrix axes, row by row."""
+    return [t.get_text() for t in fig.axes[0].texts]
+
+
+def test_confusion_matrix_counts_match_sklearn():
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(0, 3, 60)
+    y_pred = rng.integers(0, 3, 60)
+    fig = plots.confusion_matrix(y_true.reshape(-1, 1), y_pred, label_names={"0": "a", "1": "b", "2": "c"})
+    assert isinstance(fig, Figure)
+    expected = sk_confusion_matrix(y_true, y_pred, labels=[0, 1, 2])
+    assert [int(v) for v in cell_values(fig)] == expected.ravel().tolist()
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "predicted"
+    assert ax.get_ylabel() == "true"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+
+
+def test_confusion_matrix_normalised_rows():
+    y_true = [0, 0, 0, 1, 1]
+    y_pred = [0, 1, 1, 1, 1]
+    fig = plots.confusion_matrix(y_true, y_pred, normalize="true")
+    assert cell_values(fig) == ["0.33", "0.67", "0.00", "1.00"]
+
+
+def test_confusion_matrix_bad_input():
+    with pytest.raises(ValueError, match="must match"):
+        plots.confusion_matrix([0, 1], [0, 1, 1])
+    with pytest.raises(ValueError, match="argmax"):
+        plots.confusion_matrix([0, 1], np.array([[0.2, 0.8], [0.9, 0.1]]))
+    with pytest.raises(ValueError, match="normalize"):
+        plots.confusion_matrix([0, 1], [0, 1], normalize="rows")
+    with pytest.raises(ValueError, match="label_names"):
+        plots.confusion_matrix([0, 2], [0, 1], label_names=["a", "b"])
+
+
+# ----------------------------------------------------------------------------- ROC
+
+
+def roc_data():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    score = np.clip(0.3 * y + rng.normal(0.35, 0.2, 200), 0, 1)
+    return y, score
+
+
+def test_roc_curve_legend_auc_and_labels():
+    y, score = roc_data()
+    fig = plots.roc_curve(y, score, label="CNN", operating_point=0.5)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    expected = f"{roc_auc_score(y, score):.3f}"
+    assert f"CNN (AUC = {expected})" in legend
+    assert "chance" in legend
+    assert any(text.startswith("threshold 0.5") for text in legend)
+    assert ax.get_xlabel() == "1 − specificity (false-positive rate)"
+    assert ax.get_ylabel() == "sensitivity (true-positive rate)"
+
+
+def test_roc_curve_shared_axes():
+    y, score = roc_data()
+    fig, ax = plt.subplots()
+    out1 = plots.roc_curve(y, score, label="A", ax=ax)
+    out2 = plots.roc_curve(y, np.column_stack([1 - score, score]), label="B", ax=ax)
+    assert out1 is fig and out2 is fig
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend.count("chance") == 1
+    assert len([t for t in legend if "AUC" in t]) == 2
+
+
+def test_roc_curve_bad_input():
+    y, score = roc_data()
+    with pytest.raises(ValueError, match="shape"):
+        plots.roc_curve(y, np.zeros((len(y), 3)))
+    with pytest.raises(ValueError, match="binary"):
+        plots.roc_curve(np.zeros(10), np.linspace(0, 1, 10))
+    with pytest.raises(ValueError, match="must match"):
+        plots.roc_curve(y[:-1], score)
+    with pytest.raises(ValueError, match="threshold"):
+        plots.roc_curve(y, score, operating_point="high")
