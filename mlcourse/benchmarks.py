@@ -23,6 +23,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mlcourse.config import display_path
+
 __all__ = [
     "SOURCE",
     "DEFAULT_BASELINES",
@@ -314,7 +316,7 @@ def record_results(name: str, records: Sequence[Mapping[str, Any]], fast: bool |
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
-    print(f"Recorded {len(checked)} result(s) in {path}")
+    print(f"Recorded {len(checked)} result(s) in {display_path(path)}")
     return path
 
 
@@ -343,7 +345,7 @@ def results_table(directory: str | os.PathLike[str] | None = None) -> str:
     records = load_results(folder)
     if not records:
         return (
-            f"No results recorded yet in {folder}.\n"
+            f"No results recorded yet in {display_path(folder)}.\n"
             "Run a chapter notebook in full mode (MLCOURSE_FAST unset) to record its headline model."
         )
     order = {flag: i for i, flag in enumerate(known_flags())}
@@ -360,7 +362,7 @@ def results_table(directory: str | os.PathLike[str] | None = None) -> str:
             row = _find_method(published, method)
             if row is not None:
                 body.append(["ref", flag, row["method"], _fmt(row["acc"]), _fmt(row["auc"]), "-"])
-    lines = [f"Course results (test split) from {folder}"]
+    lines = [f"Course results (test split) from {display_path(folder)}"]
     lines += _table(
         ["chapter", "dataset", "model", "ACC", "AUC", "seconds"], body, [False, False, False, True, True, True]
     )
