@@ -1,0 +1,487 @@
+"""Evaluation metrics for the course: the MedMNIST protocol, diagnostic metrics, thresholds, CIs, calibration.
+
+Conventions used throughout this module:
+
+* MedMNIST protocol (`medmnist_auc`, `medmnist_acc`, `evaluate`) follows the official evaluator of
+  MedMNIST v3 (`medmnist/evaluator.py`, getAUC/getACC) so that numbers are comparable with the
+  published benchmarks. Its ACC calls a case positive when ``score > threshold`` (strict).
+* Everything else about binary decisions (`binary_report`, `youden_threshold`,
+  `threshold_for_sensitivity`) calls a case positive when ``score >= threshold``, the convention of
+  `sklearn.metrics.roc_curve`; a threshold returned by those functions therefore reproduces exactly
+  the ROC point it was chosen from. The two rules differ only for scores exactly equal to the threshold.
+* Positive class is 1, negative class is 0.
+* Zero denominators: sensitivity, specificity, PPV, NPV and F1 return ``float('nan')`` without any
+  warning when their denominator is zero (e.g. sensitivity when there are no positive cases).
+  `binary_report` does the same for AUC when y_true holds a single class. The MedMNIST functions,
+  `youden_threshold` and `threshold_for_sensitivity` instead raise ValueError in that case, because
+  there the caller almost certainly passed the wrong data.
+* Binary scores may be given as shape (N,), (N, 1) or (N, 2); with two columns the last one (the
+  probability of class 1, as from a 2-unit softmax) is used, as MedMNIST does.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Callable
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+    roc_curve,
+)
+
+from mlcourse.data import TASKS  # one definition of the MedMNIST task names
+
+__all__ = [
+    "TASKS",
+    "medmnist_auc",
+    "medmnist_acc",
+    "evaluate",
+    "confusion_counts",
+    "sensitivity",
+    "specificity",
+    "ppv",
+    "npv",
+    "f1",
+    "binary_report",
+    "youden_threshold",
+    "threshold_for_sensitivity",
+    "bootstrap_ci",
+    "expected_calibration_error",
+    "reliability_curve",
+]
+
+# ----------------------------------------------------------------------------- input checks
+
+
+def _check_task(task: str) -> str:
+    """Return the task string unchanged, or raise a ValueError that lists the valid task strings."""
+    if not isinstance(task, str) or task not in TASKS:
+        valid = ", ".join(repr(t) for t in TASKS)
+        raise ValueError(f"Unknown task {task!r}. Valid tasks: {valid} (use the subset's INFO[flag]['task']).")
+    return task
+
+
+def _scores(y_score: ArrayLike, name: str = "y_score") -> np.ndarray:
+    """Convert scores to a float array with at least one case and only finite values."""
+    try:
+        arr = np.asarray(y_score, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numeric (an array of scores or probabilities); got {exc}.") from None
+    if arr.ndim == 0 or arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty or a scalar (shape {arr.shape}); pass one score (row) per case.")
+    if arr.ndim > 2:
+        raise ValueError(f"{name} has shape {arr.shape}; expected (N,) or (N, columns). Flatten extra axes first.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values; check the model output (e.g. a diverged training).")
+    return arr
+
+
+def _labels(y: ArrayLike, name: str = "y_true") -> np.ndarray:
+    """Convert labels to an int array, rejecting non-numeric or non-integer values."""
+    arr = np.asarray(y)
+    if arr.ndim == 0 or arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty or a scalar (shape {arr.shape}); pass one label (row) per case.")
+    if arr.ndim > 2:
+        raise ValueError(f"{name} has shape {arr.shape}; expected (N,), (N, 1) or (N, n_labels).")
+    if arr.dtype == bool:
+        return arr.astype(int)
+    if not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(
+            f"{name} must hold integer class labels; got dtype {arr.dtype}. Encode classes as 0, 1, 2, ..."
+        )
+    if np.issubdtype(arr.dtype, np.integer):
+        return arr.astype(int)
+    if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+        hint = (
+            "did you pass scores as y_true? Labels come first, scores second."
+            if name == "y_true"
+            else "threshold the scores first, e.g. (y_score >= threshold).astype(int)."
+        )
+        raise ValueError(f"{name} must hold integer class labels, but it contains non-integer values; {hint}")
+    return arr.astype(int)
+
+
+def _check_same_n(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    """Raise a ValueError when two arrays do not describe the same number of cases."""
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(
+            f"{name_a} and {name_b} have different numbers of cases ({a.shape[0]} vs {b.shape[0]}); "
+            "pass labels and scores for the same cases in the same order."
+        )
+
+
+def _one_label_per_case(y: np.ndarray, name: str = "y_true") -> np.ndarray:
+    """Reduce (N,) or (N, 1) labels to shape (N,), refusing one-hot or multi-label (N, k>1) arrays."""
+    if y.ndim == 2:
+        if y.shape[1] != 1:
+            raise ValueError(
+                f"{name} has shape {y.shape}, but this task needs one label per case, shape (N,) or (N, 1). "
+                "If it is one-hot encoded, pass y.argmax(axis=1)."
+            )
+        y = y[:, 0]
+    return y
+
+
+def _binary_column(y_score: np.ndarray, name: str = "y_score") -> np.ndarray:
+    """Reduce binary scores of shape (N,), (N, 1) or (N, 2) to shape (N,) (last column = class 1)."""
+    if y_score.ndim == 2:
+        if y_score.shape[1] not in (1, 2):
+            raise ValueError(
+                f"{name} has shape {y_score.shape}, but a binary task needs shape (N,), (N, 1) or (N, 2) "
+                "(the last column is taken as the score of class 1)."
+            )
+        y_score = y_score[:, -1]
+    return y_score
+
+
+def _check_binary_values(y: np.ndarray, name: str) -> None:
+    """Raise a ValueError unless every value is 0 or 1."""
+    bad = np.setdiff1d(np.unique(y), [0, 1])
+    if bad.size:
+        raise ValueError(
+            f"{name} must contain only 0 (negative) and 1 (positive); found {bad[:5].tolist()}. "
+            "For a multi-class problem binarise first, e.g. (y == k).astype(int)."
+        )
+
+
+def _binary_labels(y: ArrayLike, name: str = "y_true") -> np.ndarray:
+    """Validate 0/1 labels of shape (N,) or (N, 1) and return them with shape (N,)."""
+    arr = _one_label_per_case(_labels(y, name), name)
+    _check_binary_values(arr, name)
+    return arr
+
+
+def _binary_inputs(y_true: ArrayLike, y_score: ArrayLike, score_name: str = "y_score") -> tuple[np.ndarray, np.ndarray]:
+    """Validate a binary (labels, scores) pair and return two 1-D arrays of equal length."""
+    yt = _binary_labels(y_true, "y_true")
+    ys = _binary_column(_scores(y_score, score_name), score_name)
+    _check_same_n(yt, ys, "y_true", score_name)
+    return yt, ys
+
+
+def _require_both_classes(y: np.ndarray, what: str) -> None:
+    """Raise a ValueError when a 0/1 vector has no positives or no negatives (AUC and ROC undefined)."""
+    n_pos = int(np.sum(y == 1))
+    if n_pos == 0 or n_pos == y.size:
+        only = "positive" if n_pos else "negative"
+        raise ValueError(
+            f"{what} is undefined: y_true contains only {only} cases ({y.size} of them). It needs at least one "
+            "positive and one negative case; evaluate on a larger set (e.g. the full test split)."
+        )
+
+
+def _check_threshold(threshold: float) -> None:
+    """Raise a ValueError unless the decision threshold is a finite real number."""
+    is_number = isinstance(threshold, (int, float, np.integer, np.floating)) and not isinstance(threshold, bool)
+    if not is_number or not np.isfinite(threshold):
+        raise ValueError(f"threshold must be a finite number such as 0.5; got {threshold!r}.")
+
+
+def _prepare(y_true: ArrayLike, y_score: ArrayLike, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """Validate MedMNIST-style inputs and return them in the canonical shape of the task."""
+    _check_task(task)
+    yt = _labels(y_true, "y_true")
+    ys = _scores(y_score, "y_score")
+    _check_same_n(yt, ys, "y_true", "y_score")
+    if task == "binary-class":
+        yt = _one_label_per_case(yt)
+        _check_binary_values(yt, "y_true")
+        ys = _binary_column(ys)
+    elif task == "multi-label, binary-class":
+        yt = yt.reshape(yt.shape[0], -1)
+        ys = ys.reshape(ys.shape[0], -1)
+        if yt.shape != ys.shape:
+            raise ValueError(
+                f"For multi-label tasks y_true and y_score must have the same shape (N, n_labels); "
+                f"got {yt.shape} and {ys.shape}. The model needs one sigmoid output per label."
+            )
+        _check_binary_values(yt, "y_true")
+    else:  # multi-class, ordinal-regression
+        yt = _one_label_per_case(yt)
+        if ys.ndim != 2 or ys.shape[1] < 2:
+            raise ValueError(
+                f"For {task!r} y_score must have shape (N, n_classes) with n_classes >= 2; got {ys.shape}. "
+                "The model needs one output (softmax) per class."
+            )
+        n_classes = ys.shape[1]
+        if yt.min() < 0 or yt.max() > n_classes - 1:
+            bad = yt[(yt < 0) | (yt > n_classes - 1)][0]
+            raise ValueError(
+                f"y_true contains label {bad}, outside 0..{n_classes - 1} (y_score has {n_classes} columns). "
+                "Check that the output layer has one unit per class, len(INFO[flag]['label'])."
+            )
+    return yt, ys
+
+
+# ----------------------------------------------------------------------------- MedMNIST protocol
+
+
+def medmnist_auc(y_true: ArrayLike, y_score: ArrayLike, task: str) -> float:
+    """AUC as in the official MedMNIST evaluator: per-label or one-vs-rest per-class ROC AUC, averaged."""
+    yt, ys = _prepare(y_true, y_score, task)
+    if task == "binary-class":
+        _require_both_classes(yt, "AUC")
+        return float(roc_auc_score(yt, ys))
+    if task == "multi-label, binary-class":
+        aucs = []
+        for j in range(ys.shape[1]):
+            _require_both_classes(yt[:, j], f"AUC for label {j}")
+            aucs.append(roc_auc_score(yt[:, j], ys[:, j]))
+        return float(np.mean(aucs))
+    aucs = []  # multi-class and ordinal-regression: one-vs-rest over every column of y_score
+    for i in range(ys.shape[1]):
+        is_i = (yt == i).astype(int)
+        if not is_i.any():
+            raise ValueError(
+                f"AUC for class {i} is undefined: y_true contains no case of it, but MedMNIST averages the "
+                f"one-vs-rest AUC over all {ys.shape[1]} classes. Evaluate on a set that contains every class."
+            )
+        _require_both_classes(is_i, f"AUC for class {i} (one-vs-rest)")
+        aucs.append(roc_auc_score(is_i, ys[:, i]))
+    return float(np.mean(aucs))
+
+
+def medmnist_acc(y_true: ArrayLike, y_score: ArrayLike, task: str, threshold: float = 0.5) -> float:
+    """ACC as in the official MedMNIST evaluator: score > threshold (binary, per label) or argmax accuracy."""
+    _check_threshold(threshold)
+    yt, ys = _prepare(y_true, y_score, task)
+    if task == "binary-class":
+        return float(accuracy_score(yt, (ys > threshold).astype(int)))
+    if task == "multi-label, binary-class":
+        pred = (ys > threshold).astype(int)
+        return float(np.mean([accuracy_score(yt[:, j], pred[:, j]) for j in range(yt.shape[1])]))
+    return float(accuracy_score(yt, np.argmax(ys, axis=1)))
+
+
+def evaluate(y_true: ArrayLike, y_score: ArrayLike, task: str) -> dict[str, float]:
+    """Both MedMNIST numbers at once: {'acc': medmnist_acc, 'auc': medmnist_auc}."""
+    return {"acc": medmnist_acc(y_true, y_score, task), "auc": medmnist_auc(y_true, y_score, task)}
+
+
+# ----------------------------------------------------------------------------- binary diagnostic metrics
+
+
+def _binary_pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a pair of 0/1 label vectors (truth and prediction) of equal length."""
+    yt = _binary_labels(y_true, "y_true")
+    yp = _one_label_per_case(_labels(y_pred, "y_pred"), "y_pred")
+    try:
+        _check_binary_values(yp, "y_pred")
+    except ValueError as exc:
+        raise ValueError(f"{exc} To turn scores into predictions use (y_score >= threshold).astype(int).") from None
+    _check_same_n(yt, yp, "y_true", "y_pred")
+    return yt, yp
+
+
+def confusion_counts(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, int]:
+    """Counts of true/false positives/negatives for 0/1 labels and predictions: {'tp', 'fp', 'tn', 'fn'}."""
+    yt, yp = _binary_pair(y_true, y_pred)
+    tn, fp, fn, tp = confusion_matrix(yt, yp, labels=[0, 1]).ravel()
+    return {"tp": int(tp), "fp": int(fp), "tn": int(tn), "fn": int(fn)}
+
+
+def sensitivity(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Sensitivity (recall, TPR) = TP / (TP + FN); NaN, without a warning, when there are no positive cases."""
+    yt, yp = _binary_pair(y_true, y_pred)
+    return float(recall_score(yt, yp, labels=[0, 1], pos_label=1, zero_division=np.nan))
+
+
+def specificity(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Specificity (TNR) = TN / (TN + FP); NaN, without a warning, when there are no negative cases."""
+    yt, yp = _binary_pair(y_true, y_pred)
+    return float(recall_score(yt, yp, labels=[0, 1], pos_label=0, zero_division=np.nan))
+
+
+def ppv(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Positive predictive value (precision) = TP / (TP + FP); NaN, without a warning, if nothing is called positive."""
+    yt, yp = _binary_pair(y_true, y_pred)
+    return float(precision_score(yt, yp, labels=[0, 1], pos_label=1, zero_division=np.nan))
+
+
+def npv(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Negative predictive value = TN / (TN + FN); NaN, without a warning, when nothing is predicted negative."""
+    yt, yp = _binary_pair(y_true, y_pred)
+    return float(precision_score(yt, yp, labels=[0, 1], pos_label=0, zero_division=np.nan))
+
+
+def f1(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """F1 = 2 TP / (2 TP + FP + FN); NaN, without a warning, when there are no positives and none are predicted."""
+    yt, yp = _binary_pair(y_true, y_pred)
+    return float(f1_score(yt, yp, labels=[0, 1], pos_label=1, zero_division=np.nan))
+
+
+def binary_report(y_true: ArrayLike, y_score: ArrayLike, threshold: float = 0.5) -> dict[str, float]:
+    """All binary metrics at one threshold (positive when score >= threshold); undefined values are NaN."""
+    _check_threshold(threshold)
+    yt, ys = _binary_inputs(y_true, y_score)
+    yp = (ys >= threshold).astype(int)
+    both = 0 < yt.sum() < yt.size
+    report: dict[str, float] = {
+        "acc": float(accuracy_score(yt, yp)),
+        "auc": float(roc_auc_score(yt, ys)) if both else float("nan"),
+        "sensitivity": sensitivity(yt, yp),
+        "specificity": specificity(yt, yp),
+        "ppv": ppv(yt, yp),
+        "npv": npv(yt, yp),
+        "f1": f1(yt, yp),
+        "threshold": float(threshold),
+    }
+    report.update(confusion_counts(yt, yp))
+    return report
+
+
+# ----------------------------------------------------------------------------- choosing a threshold
+
+
+def _roc_points(y_true: ArrayLike, y_score: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every ROC point (fpr, tpr, threshold) in decreasing threshold order, without sklearn's +inf start point."""
+    yt, ys = _binary_inputs(y_true, y_score)
+    _require_both_classes(yt, "The ROC curve (and a threshold chosen from it)")
+    fpr, tpr, thr = roc_curve(yt, ys, drop_intermediate=False)
+    keep = np.isfinite(thr)
+    return fpr[keep], tpr[keep], thr[keep]
+
+
+def youden_threshold(y_true: ArrayLike, y_score: ArrayLike) -> tuple[float, float]:
+    """The ROC threshold maximising Youden's J = sensitivity + specificity - 1, and J (ties: highest threshold)."""
+    fpr, tpr, thr = _roc_points(y_true, y_score)
+    j = tpr - fpr
+    best = int(np.argmax(j))  # first maximum = highest threshold, thresholds are decreasing
+    return float(thr[best]), float(j[best])
+
+
+def threshold_for_sensitivity(y_true: ArrayLike, y_score: ArrayLike, target: float) -> float:
+    """The highest threshold t whose sensitivity (positive when score >= t) is at least target."""
+    if not (0.0 <= target <= 1.0):
+        raise ValueError(f"target sensitivity must lie in [0, 1]; got {target!r} (use 0.95, not 95).")
+    _, tpr, thr = _roc_points(y_true, y_score)
+    return float(thr[int(np.argmax(tpr >= target))])  # tpr ends at 1.0, so a match always exists
+
+
+# ----------------------------------------------------------------------------- bootstrap confidence intervals
+
+
+def _strata(y_true: np.ndarray) -> list[np.ndarray]:
+    """Case indices grouped by class label, for a stratified bootstrap."""
+    y = y_true
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(
+            f"stratified=True needs one class label per case, but y_true has shape {y_true.shape}. "
+            "For multi-label data pass stratified=False."
+        )
+    if np.issubdtype(y.dtype, np.floating) and not np.all(y == np.round(y)):
+        raise ValueError(
+            "stratified=True needs class labels, but y_true has non-integer values; pass stratified=False."
+        )
+    _, inverse = np.unique(y, return_inverse=True)
+    return [np.flatnonzero(inverse == k) for k in range(inverse.max() + 1)]
+
+
+def bootstrap_ci(
+    metric: Callable[[np.ndarray, np.ndarray], float],
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    n_boot: int = 1000,
+    alpha: float = 0.05,
+    seed: int = 0,
+    stratified: bool = True,
+) -> dict[str, float]:
+    """Percentile bootstrap CI over cases; resamples where the metric raises ValueError or is NaN count as n_skipped."""
+    if not callable(metric):
+        raise ValueError(f"metric must be a function metric(y_true, y_score) -> float; got {type(metric).__name__}.")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ValueError(f"n_boot must be a positive integer (typically 1000 or more); got {n_boot!r}.")
+    if not (0.0 < alpha < 1.0):
+        raise ValueError(f"alpha must lie in (0, 1), e.g. 0.05 for a 95% interval; got {alpha!r}.")
+    yt, ys = np.asarray(y_true), np.asarray(y_score)
+    if yt.ndim == 0 or ys.ndim == 0:
+        raise ValueError("y_true and y_score must be arrays with one entry (row) per case, not scalars.")
+    _check_same_n(yt, ys, "y_true", "y_score")
+    try:
+        estimate = float(metric(yt, ys))
+    except ValueError as exc:
+        raise ValueError(f"The metric is undefined on the full data, so no interval can be computed: {exc}") from None
+    if not np.isfinite(estimate):
+        raise ValueError(f"The metric returned {estimate} on the full data, so no interval can be computed.")
+
+    rng = np.random.default_rng(seed)
+    n = yt.shape[0]
+    groups = _strata(yt) if stratified else [np.arange(n)]
+    stats: list[float] = []
+    skipped = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for _ in range(n_boot):
+            idx = np.concatenate([g[rng.integers(0, g.size, size=g.size)] for g in groups])
+            try:
+                value = float(metric(yt[idx], ys[idx]))
+            except ValueError:
+                value = float("nan")
+            if np.isfinite(value):
+                stats.append(value)
+            else:
+                skipped += 1
+    if not stats:
+        raise ValueError(
+            f"The metric was undefined on all {n_boot} resamples (e.g. a single class in every resample); "
+            "use stratified=True or more data."
+        )
+    low, high = np.percentile(stats, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    return {"estimate": estimate, "low": float(low), "high": float(high), "n_boot": int(n_boot), "n_skipped": skipped}
+
+
+# ----------------------------------------------------------------------------- calibration
+
+
+def _calibration_inputs(y_true: ArrayLike, y_prob: ArrayLike, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validate binary labels, probabilities in [0, 1] and the number of bins."""
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise ValueError(f"n_bins must be a positive integer (15 is common); got {n_bins!r}.")
+    yt, yp = _binary_inputs(y_true, y_prob, "y_prob")
+    if yp.min() < 0.0 or yp.max() > 1.0:
+        raise ValueError(
+            f"y_prob must be probabilities in [0, 1]; got values from {yp.min():.4g} to {yp.max():.4g}. "
+            "If these are logits, apply a sigmoid (or softmax) first."
+        )
+    return yt, yp
+
+
+def reliability_curve(y_true: ArrayLike, y_prob: ArrayLike, n_bins: int = 15) -> dict[str, np.ndarray]:
+    """Reliability-diagram data over equal-width bins [a, b) of [0, 1] (the last one [a, 1]); empty bins give NaN."""
+    yt, yp = _calibration_inputs(y_true, y_prob, n_bins)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    which = np.searchsorted(edges[1:-1], yp, side="right")  # same binning as sklearn.calibration.calibration_curve
+    counts = np.bincount(which, minlength=n_bins)
+    sum_prob = np.bincount(which, weights=yp, minlength=n_bins)
+    sum_pos = np.bincount(which, weights=yt, minlength=n_bins)
+    nonempty = counts > 0
+    mean_predicted = np.full(n_bins, np.nan)
+    fraction_positive = np.full(n_bins, np.nan)
+    mean_predicted[nonempty] = sum_prob[nonempty] / counts[nonempty]
+    fraction_positive[nonempty] = sum_pos[nonempty] / counts[nonempty]
+    return {
+        "bin_edges": edges,
+        "mean_predicted": mean_predicted,
+        "fraction_positive": fraction_positive,
+        "counts": counts,
+    }
+
+
+def expected_calibration_error(y_true: ArrayLike, y_prob: ArrayLike, n_bins: int = 15) -> float:
+    """ECE = sum over bins of (bin size / N) * |fraction of positives - mean predicted probability|."""
+    curve = reliability_curve(y_true, y_prob, n_bins)
+    counts = curve["counts"]
+    nonempty = counts > 0
+    gaps = np.abs(curve["fraction_positive"][nonempty] - curve["mean_predicted"][nonempty])
+    return float(np.sum(counts[nonempty] / counts.sum() * gaps))
