@@ -1,5 +1,8 @@
 """Self-checking exercises: `check("00.1", answer)` says whether an answer is right, with a hint, never the answer.
 
+The checks of chapter NN live in `mlcourse/checks/chNN.py` and register themselves with the
+`@exercise` decorator; `check()` imports that module the first time an id of the chapter is used.
+
 Each check tests behaviour (a value within a tolerance, a function on several cases), not the
 code that produced it. A wrong answer raises `ExerciseFailed` with feedback; a right one prints a
 one-line confirmation and returns True.
@@ -7,6 +10,7 @@ one-line confirmation and returns True.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -47,8 +51,21 @@ def fail(message: str, hint: str | None = None) -> None:
     raise ExerciseFailed(message + (f"\nHint: {hint}" if hint else ""))
 
 
+def _load_chapter(id: str) -> None:
+    """Import the module that registers the checks of the chapter `id` belongs to (mlcourse.checks.chNN)."""
+    chapter = id.split(".")[0]
+    if chapter.isdigit():
+        try:
+            importlib.import_module(f"mlcourse.checks.ch{chapter}")
+        except ModuleNotFoundError as err:
+            if err.name != f"mlcourse.checks.ch{chapter}":
+                raise
+
+
 def check(id: str, answer: Any) -> None:
     """Run the check of exercise `id` on `answer`: prints a confirmation or raises ExerciseFailed."""
+    if id not in EXERCISES:
+        _load_chapter(id)
     if id not in EXERCISES:
         raise KeyError(f"No exercise {id!r}. Known: {', '.join(sorted(EXERCISES))}.")
     ex = EXERCISES[id]
@@ -58,60 +75,10 @@ def check(id: str, answer: Any) -> None:
     print(f"Exercise {id} ({ex.title}): correct.")
 
 
-def _number(answer: Any, id: str) -> float:
+def as_number(answer: Any, id: str) -> float:
     """An answer as a float, or feedback that it must be a number."""
     try:
         return float(answer)
     except (TypeError, ValueError):
         fail(f"Exercise {id}: expected a single number, got {type(answer).__name__}.")
     raise AssertionError  # unreachable, keeps type checkers happy
-
-
-# ----------------------------------------------------------------------------- chapter 00
-
-
-@exercise("00.1", "numeric", "prevalence of pneumonia in the PneumoniaMNIST test split")
-def _check_00_1(answer: Any) -> None:
-    value = _number(answer, "00.1")
-    if not 0 <= value <= 1:
-        fail("A prevalence is a fraction between 0 and 1.", "divide a count by the number of test images")
-    if abs(value - 390 / 624) < 1e-3:
-        return
-    if abs(value - 234 / 624) < 1e-3:
-        fail("That is the fraction of normal images.", "look at info['label']: which label is pneumonia?")
-    if abs(value - 3494 / 4708) < 1e-3 or abs(value - 389 / 524) < 1e-3:
-        fail("That fraction comes from another split.", "use the test split: ds.test")
-    fail("Not the right fraction.", "count the test labels equal to the pneumonia class and divide by their number")
-
-
-@exercise("00.2", "choice", "the subset that may not be used commercially")
-def _check_00_2(answer: Any) -> None:
-    from mlcourse import data
-
-    name = str(answer).strip().lower()
-    if name not in data.INFO:
-        fail(f"{answer!r} is not a MedMNIST subset name.", "answer with a flag such as 'pathmnist'")
-    if data.INFO[name]["license"] == "CC BY 4.0":
-        fail(f"{data.INFO[name]['name']} is CC BY 4.0, which allows commercial use with attribution.",
-             "read the 'license' field of each entry of mlcourse.data.INFO")
-
-
-@exercise("00.3", "code", "class balance of a label array")
-def _check_00_3(fn: Any) -> None:
-    if not callable(fn):
-        fail("Pass the function itself (class_balance), not its result.")
-    cases = [
-        (np.array([[0], [1], [1], [1]]), {0: 0.25, 1: 0.75}, "labels of shape (N, 1), as MedMNIST stores them"),
-        (np.array([2, 0, 2, 2, 0]), {0: 0.4, 2: 0.6}, "a 1-D array with a class that never occurs (1)"),
-        (np.zeros(7, dtype=np.uint8), {0: 1.0}, "a single class in uint8"),
-    ]
-    for labels, expected, what in cases:
-        got = fn(labels.copy())
-        if not isinstance(got, dict):
-            fail(f"For {what} your function returned {type(got).__name__}, not a dict.")
-        got = {int(k): float(v) for k, v in got.items()}
-        if set(got) != set(expected):
-            fail(f"For {what} the classes are {sorted(got)}, expected {sorted(expected)}.",
-                 "only classes that occur should appear; np.unique helps")
-        if any(abs(got[k] - v) > 1e-9 for k, v in expected.items()):
-            fail(f"For {what} the fractions are wrong.", "divide each count by the total number of labels")
