@@ -9,6 +9,7 @@ import numpy as np
 from mlcourse import data
 from mlcourse.exercises import as_number, exercise, fail
 
+
 @exercise("00.1", "numeric", "prevalence of pneumonia in the PneumoniaMNIST test split")
 def _check_00_1(answer: Any) -> None:
     value = as_number(answer, "00.1")
@@ -25,8 +26,6 @@ def _check_00_1(answer: Any) -> None:
 
 @exercise("00.2", "choice", "the subset that may not be used commercially")
 def _check_00_2(answer: Any) -> None:
-    from mlcourse import data
-
     name = str(answer).strip().lower()
     if name not in data.INFO:
         fail(f"{answer!r} is not a MedMNIST subset name.", "answer with a flag such as 'pathmnist'")
