@@ -1,0 +1,175 @@
+"""Student and solution editions (tools/editions.py) and the exercise contract of every chapter."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from mlcourse import exercises
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("editions", ROOT / "tools" / "editions.py")
+editions = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(editions)
+
+NOTEBOOKS = editions.source_notebooks()
+CHECK_CALL = re.compile(r"""check\(\s*["'](\d\d\.\d+)["']""")
+HEADING = re.compile(r"^### Exercise (\d\d\.\d+) \((?P<what>[^)]*)\)", re.M)
+
+
+def read(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def src(cell: dict) -> str:
+    return editions._source(cell)
+
+
+# ----------------------------------------------------------------------------- the transformation
+
+
+def small_notebook() -> dict:
+    code = new_code_cell(
+        "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n\ncheck('99.1', f)",
+        execution_count=3, outputs=[new_output("stream", name="stdout", text="correct\n")])
+    plain = new_code_cell("y = 1", execution_count=4, outputs=[new_output("stream", name="stdout", text="1\n")])
+    answer = new_markdown_cell("### BEGIN SOLUTION\nBecause the test set is small.\n### END SOLUTION")
+    return json.loads(nbformat.writes(new_notebook(cells=[new_markdown_cell("# title"), code, plain, answer])))
+
+
+def test_student_edition_replaces_solutions_keeping_indentation():
+    student = editions.student_edition(small_notebook())
+    code, plain, answer = student["cells"][1:]
+    assert src(code) == ("def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError\n\ncheck('99.1', f)")
+    assert code["outputs"] == [] and code["execution_count"] is None
+    assert plain["outputs"] and plain["execution_count"] == 4, "cells without solutions keep their outputs"
+    assert src(answer) == "*YOUR ANSWER HERE*"
+
+
+def test_solution_edition_drops_only_the_markers():
+    solution = editions.solution_edition(small_notebook())
+    assert src(solution["cells"][1]) == "def f(x):\n    return 2 * x\n\ncheck('99.1', f)"
+    assert solution["cells"][1]["outputs"], "the solution edition keeps outputs"
+    assert src(solution["cells"][3]) == "Because the test set is small."
+
+
+def test_the_source_notebook_is_not_modified():
+    nb = small_notebook()
+    before = json.dumps(nb, sort_keys=True)
+    editions.student_edition(nb)
+    editions.solution_edition(nb)
+    assert json.dumps(nb, sort_keys=True) == before
+
+
+def test_markers_mentioned_in_prose_are_not_markers():
+    assert editions.solution_regions("Solutions sit between `### BEGIN SOLUTION` and `### END SOLUTION`.") == []
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("### BEGIN SOLUTION\nx = 1", "never closed"),
+    ("x = 1\n### END SOLUTION", "without BEGIN"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "inside another"),
+    ("if a:\n    ### BEGIN SOLUTION\n    x = 1\n### END SOLUTION", "not indented like"),
+    ("### BEGIN SOLUTION (part a)\nx = 1\n### END SOLUTION", "stand alone"),
+])
+def test_unbalanced_markers_are_reported(text, problem):
+    with pytest.raises(editions.MarkerError, match=problem):
+        editions.solution_regions(text, "nb, cell 1")
+
+
+def test_builds_are_deterministic(tmp_path):
+    first = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in editions.build(tmp_path / "a")}
+    second = {p.relative_to(tmp_path / "b"): p.read_bytes() for p in editions.build(tmp_path / "b")}
+    assert first == second and len(first) == 2 * len(NOTEBOOKS)
+
+
+def test_command_line(tmp_path, capsys):
+    assert editions.main(["--out", str(tmp_path)]) == 0
+    assert (tmp_path / "student" / NOTEBOOKS[0].name).is_file()
+    assert editions.main(["--check"]) == 0
+    assert "cells with solutions" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- every chapter
+
+
+def test_there_are_chapters():
+    assert NOTEBOOKS, "no notebooks/NN_name.ipynb found"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_student_edition_holds_no_solution_text(path):
+    nb = read(path)
+    student_text = "\n".join(src(c) for c in editions.student_edition(nb)["cells"])
+    outside, inside = [], []
+    for cell in nb["cells"]:
+        text = src(cell)
+        regions = editions.solution_regions(text)
+        lines = text.split("\n")
+        taken = {i for b, e, _ in regions for i in range(b, e + 1)}
+        inside += [lines[i].strip() for i in sorted(taken)]
+        outside += [line.strip() for i, line in enumerate(lines) if i not in taken]
+    assert not any(line.strip().startswith(("### BEGIN SOLUTION", "### END SOLUTION"))
+                   for line in student_text.split("\n")), f"{path.name}: a marker is left in the student edition"
+    for line in inside:
+        if len(line) > 3 and not line.startswith("#"):
+            assert student_text.count(line) <= "\n".join(outside).count(line), \
+                f"{path.name}: solution line leaks into the student edition: {line!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_has_timed_checked_exercises(path):
+    nb = read(path)
+    chapter = path.name[:2]
+    code = "\n".join(src(c) for c in nb["cells"] if c["cell_type"] == "code")
+    text = "\n".join(src(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+    checked = CHECK_CALL.findall(code)
+    assert len(set(checked)) >= 3, f"{path.name}: fewer than 3 checked exercises ({checked})"
+    headings = {m.group(1): m.group("what") for m in HEADING.finditer(text)}
+    for id in checked:
+        assert id.startswith(chapter + "."), f"{path.name}: check id {id} belongs to another chapter"
+        assert id in headings, f"{path.name}: exercise {id} has no '### Exercise {id} (kind; N minutes)' heading"
+        exercises._load_chapter(id)
+        assert id in exercises.EXERCISES, f"{path.name}: no check registered for {id}"
+    for id, what in headings.items():
+        assert re.search(r"\d+\s*min", what), f"{path.name}: exercise {id} does not say how long it takes"
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and CHECK_CALL.search(src(cell)):
+            assert editions.is_exercise_cell(cell), f"{path.name}: a check() cell has no solution region"
+
+
+def test_every_registered_check_refuses_a_missing_answer():
+    for module in sorted((ROOT / "mlcourse" / "checks").glob("ch*.py")):
+        importlib.import_module(f"mlcourse.checks.{module.stem}")
+    assert exercises.EXERCISES
+    for id in exercises.EXERCISES:
+        with pytest.raises(exercises.ExerciseFailed, match="no answer yet"):
+            exercises.check(id, None)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_student_edition_runs_and_fails_only_in_exercises(path, tmp_path):
+    """Execute the student edition (fast mode): exercise cells raise NotImplementedError, nothing else fails."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.reads(editions.dumps(editions.student_edition(read(path), path.name)), as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        if "YOUR CODE HERE" in cell.source:
+            assert [e.ename for e in errors] == ["NotImplementedError"], \
+                f"{path.name}, cell {i}: the stub should fail with NotImplementedError, got {errors}"
+        else:
+            assert not errors, f"{path.name}, cell {i} failed in the student edition: " \
+                               f"{errors[0].ename}: {errors[0].evalue}"
