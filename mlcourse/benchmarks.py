@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mlcourse.config import display_path
+from mlcourse.config import display_path, is_fast
 
 __all__ = [
     "SOURCE",
@@ -289,10 +289,8 @@ def _validate_records(name: str, records: Any) -> list[dict[str, Any]]:
 
 
 def _fast_mode(fast: bool | None) -> bool:
-    """fast=None reads the MLCOURSE_FAST environment variable ("1" means fast)."""
-    if fast is None:
-        return os.environ.get("MLCOURSE_FAST", "") == "1"
-    return bool(fast)
+    """fast=None reads the MLCOURSE_FAST switch the way mlcourse.setup() does."""
+    return is_fast() if fast is None else bool(fast)
 
 
 def record_results(name: str, records: Sequence[Mapping[str, Any]], fast: bool | None = None) -> Path | None:

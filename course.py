@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""Set up the course and open it, or run its tests, with nothing but Python installed.
+
+    python3 course.py lab                      # set up .venv, then open JupyterLab on notebooks/
+    python3 course.py lab --execute 00 --fast  # set up, then run chapter 00 headless
+    python3 course.py test [pytest args...]    # set up, then run the whole test suite
+
+"Set up" means: create a virtual environment in .venv (once), upgrade pip and install the
+course package with its test extras (``pip install -e ".[test]"``). The install is skipped
+when .venv/.mlcourse-installed records the current hash of pyproject.toml.
+
+Standard library only; works on Linux, macOS and Windows with Python 3.10 or newer.
+"""
+
+import sys
+
+if sys.version_info < (3, 10):  # keep this check above any newer syntax
+    sys.stderr.write(
+        "error: the course needs Python 3.10 or newer, but this is Python %d.%d (%s).\n"
+        "Install a newer Python (https://www.python.org/downloads/) and run this again with it,\n"
+        "e.g. `python3.12 course.py lab`.\n" % (sys.version_info[0], sys.version_info[1], sys.executable)
+    )
+    sys.exit(1)
+
+import argparse
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".mlcourse-installed"
+NOTEBOOKS = ROOT / "notebooks"
+EXECUTED = ROOT / "executed"
+WINDOWS = os.name == "nt"
+
+
+class CourseError(Exception):
+    """A failure with a message meant for the student; printed without a traceback."""
+
+
+def fast_value(value: str) -> bool:
+    """How mlcourse reads MLCOURSE_FAST (only used here to say which mode runs)."""
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def venv_bin() -> Path:
+    return VENV / ("Scripts" if WINDOWS else "bin")
+
+
+def venv_python() -> Path:
+    return venv_bin() / ("python.exe" if WINDOWS else "python")
+
+
+def venv_env(**extra: str) -> dict:
+    """The environment for commands run from the venv (as if it were activated)."""
+    env = dict(os.environ)
+    env["VIRTUAL_ENV"] = str(VENV)
+    env["PATH"] = str(venv_bin()) + os.pathsep + env.get("PATH", "")
+    env.pop("PYTHONHOME", None)
+    env.update(extra)
+    return env
+
+
+def run(cmd: list, what: str, env: dict | None = None) -> None:
+    """Run a command from the repo root; raise CourseError naming `what` if it fails."""
+    try:
+        result = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env)
+    except OSError as exc:
+        raise CourseError(f"{what} failed: {exc}") from exc
+    if result.returncode != 0:
+        raise CourseError(f"{what} failed (exit status {result.returncode}); see the messages above.")
+
+
+def pyproject_hash() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def setup() -> Path:
+    """Make sure .venv exists and holds the course package; return the venv's python."""
+    python = venv_python()
+    if not VENV.exists():
+        step(f"creating the virtual environment {VENV.name}/ with Python {sys.version.split()[0]}")
+        try:
+            run([sys.executable, "-m", "venv", VENV], "creating the virtual environment")
+        except CourseError as exc:
+            raise CourseError(
+                f"{exc}\nOn Debian/Ubuntu the venv module is a separate package: "
+                "`sudo apt install python3-venv`, then delete .venv and run this again."
+            ) from None
+    elif not python.exists():
+        raise CourseError(
+            f"{VENV} exists but has no {python.relative_to(VENV)}: it is broken or was made on "
+            "another system. Delete the .venv folder and run this command again."
+        )
+
+    wanted = pyproject_hash()
+    recorded = STAMP.read_text(encoding="utf-8").strip() if STAMP.exists() else ""
+    if recorded == wanted:
+        step(f"environment up to date ({VENV.name}/ matches pyproject.toml); skipping install")
+        return python
+
+    step("upgrading pip")
+    try:
+        run([python, "-m", "pip", "install", "--upgrade", "pip"], "upgrading pip", env=venv_env())
+    except CourseError as exc:  # an old pip still installs the course; carry on
+        print(f"    warning: {exc} Continuing with the pip that is there.", flush=True)
+
+    step('installing the course package and its dependencies (pip install -e ".[test]"); '
+         "the first time this downloads about 1 GB")
+    try:
+        run([python, "-m", "pip", "install", "-e", ".[test]"], "installing the course", env=venv_env())
+    except CourseError as exc:
+        STAMP.unlink(missing_ok=True)
+        raise CourseError(
+            f"{exc}\nCheck your internet connection (PyPI must be reachable) and run this again; "
+            "conda users can use environment.yml instead (see README.md)."
+        ) from None
+    STAMP.write_text(wanted + "\n", encoding="utf-8")
+    step(f"installed; recorded in {STAMP.relative_to(ROOT).as_posix()}")
+    return python
+
+
+def find_notebook(chapter: str) -> Path:
+    """'00', '00_welcome', '00_welcome.ipynb' or 'notebooks/00_welcome.ipynb' -> the path."""
+    name = Path(chapter).name
+    if name.endswith(".ipynb"):
+        name = name[: -len(".ipynb")]
+    if len(name) == 1 and name.isdigit():
+        name = "0" + name
+    exact = NOTEBOOKS / f"{name}.ipynb"
+    if exact.is_file():
+        return exact
+    matches = sorted(NOTEBOOKS.glob(f"{name}_*.ipynb")) if name.isdigit() else []
+    if len(matches) == 1:
+        return matches[0]
+    available = ", ".join(p.stem for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))) or "none yet"
+    if len(matches) > 1:
+        names = ", ".join(p.stem for p in matches)
+        raise CourseError(f"chapter {chapter!r} is ambiguous ({names}); give the full name")
+    raise CourseError(f"no notebook for chapter {chapter!r} in notebooks/ (available: {available})")
+
+
+def cmd_lab(args: argparse.Namespace, lab_args: list) -> int:
+    if lab_args and args.execute:
+        raise CourseError(f"unexpected arguments with --execute: {' '.join(lab_args)}")
+    if args.fast and not args.execute:
+        raise CourseError("--fast only applies with --execute (set MLCOURSE_FAST=1 yourself for JupyterLab)")
+    notebook = find_notebook(args.execute) if args.execute else None
+    python = setup()
+    if notebook is None:
+        step("starting JupyterLab on notebooks/ (stop it with Ctrl+C)")
+        try:
+            return subprocess.run([str(python), "-m", "jupyterlab", "notebooks", *lab_args], cwd=ROOT,
+                                  env=venv_env()).returncode
+        except KeyboardInterrupt:
+            return 0
+
+    extra = {"MLCOURSE_FAST": "1"} if args.fast else {}
+    mode = "fast" if fast_value(extra.get("MLCOURSE_FAST", os.environ.get("MLCOURSE_FAST", ""))) else "full"
+    rel = notebook.relative_to(ROOT).as_posix()
+    step(f"executing {rel} headless in {mode} mode (this can take a while)")
+    EXECUTED.mkdir(exist_ok=True)
+    run([python, "-m", "nbconvert", "--to", "notebook", "--execute",
+         "--ExecutePreprocessor.timeout=1800", "--output-dir", EXECUTED, notebook],
+        f"executing {rel}", env=venv_env(**extra))
+    out = EXECUTED / notebook.name
+    step(f"done: the executed copy is {out.relative_to(ROOT).as_posix()} (the original is unchanged)")
+    return 0
+
+
+def cmd_test(pytest_args: list) -> int:
+    python = setup()
+    env = venv_env(MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="3")
+    env.setdefault("MLCOURSE_FAST", "1")  # an explicit value, e.g. MLCOURSE_FAST=0, wins
+    # Paths given on the command line replace the default `tests notebooks`, so that
+    # `course.py test tests/test_links.py` runs that file only. (Should an option's value
+    # happen to be a path, pytest falls back to testpaths in pyproject.toml: the same two.)
+    named = [a for a in pytest_args if not a.startswith("-") and (ROOT / a.split("::")[0]).exists()]
+    targets = [] if named else ["tests", "notebooks"]
+    cmd = [str(python), "-m", "pytest", *targets, "--nbval-lax", "--nbval-current-env",
+           "-p", "no:cacheprovider", *pytest_args]
+    mode = "fast" if fast_value(env["MLCOURSE_FAST"]) else "full"
+    step(f"running the tests ({mode} mode, MLCOURSE_FAST={env['MLCOURSE_FAST']}): "
+         + " ".join(cmd[1:]))
+    code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+    if code == 5:
+        print("error: pytest collected no tests; that counts as a failure.", file=sys.stderr)
+        return 1
+    step("all tests passed" if code == 0 else f"tests failed (pytest exit status {code})")
+    return code
+
+
+TEST_HELP = """usage: course.py test [pytest arguments ...]
+
+Set up .venv if needed, then run from the repository root:
+    <.venv python> -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider [ARGS]
+Every argument after `test` goes to pytest unchanged, e.g. `python3 course.py test -x -k links`;
+test files or folders named there replace the default `tests notebooks`, e.g.
+`python3 course.py test tests/test_links.py notebooks/00_welcome.ipynb`.
+MLCOURSE_FAST defaults to 1 (set MLCOURSE_FAST=0 for a full run); MPLBACKEND=Agg and
+TF_CPP_MIN_LOG_LEVEL=3 are set. The exit status is pytest's ("no tests collected" counts as failure).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="course.py",
+        description="Set up and run the course 'Machine learning and deep learning for medical\n"
+                    "image analysis'. Each command first creates .venv and installs the course\n"
+                    "into it when needed (skipped while pyproject.toml is unchanged).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  python3 course.py lab                      open the notebooks in JupyterLab\n"
+               "  python3 course.py lab --execute 00 --fast  run chapter 00 headless, quickly\n"
+               "  python3 course.py lab --no-browser         options for JupyterLab are passed on\n"
+               "  python3 course.py test                     run the whole test suite\n"
+               "  python3 course.py test -k links -x         pass arguments on to pytest",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="{lab,test}")
+    lab = sub.add_parser("lab", help="set up, then open JupyterLab on notebooks/ (or --execute one chapter)",
+                         description="Set up .venv if needed, then open JupyterLab on notebooks/. "
+                                     "Other options are passed to JupyterLab, e.g. --no-browser or --port 8889.")
+    lab.add_argument("--execute", metavar="CHAPTER",
+                     help="run one notebook headless instead, e.g. 00 or 00_welcome; "
+                          "the executed copy goes to executed/")
+    lab.add_argument("--fast", action="store_true",
+                     help="with --execute: set MLCOURSE_FAST=1 (small, quick run)")
+    sub.add_parser("test", help="set up, then run pytest on tests/ and notebooks/ (extra args go to pytest)",
+                   add_help=False)
+    return parser
+
+
+def main(argv: list | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        if argv and argv[0] == "test":
+            rest = argv[1:]
+            if rest[:1] == ["--"]:
+                rest = rest[1:]
+            elif rest in (["-h"], ["--help"]):
+                print(TEST_HELP)
+                return 0
+            return cmd_test(rest)
+        args, unknown = parser.parse_known_args(argv)
+        if args.command == "lab":
+            return cmd_lab(args, unknown)
+        if unknown:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        parser.print_help()
+        return 2
+    except CourseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

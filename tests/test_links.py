@@ -1,0 +1,171 @@
+"""Badges, install cells and the README chapter table follow pyproject.toml's Repository URL."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import sync_links  # noqa: E402
+
+URL = sync_links.repo_url(ROOT)
+
+
+def test_repository_url_is_a_github_url():
+    assert sync_links.owner_repo(URL).count("/") == 1
+
+
+def test_repository_is_in_sync():
+    problems = sync_links.check(ROOT)
+    assert not problems, (
+        "links are out of step with pyproject.toml; run `python tools/sync_links.py`:\n  "
+        + "\n  ".join(problems)
+    )
+
+
+def test_readme_lists_every_chapter():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split(sync_links.START_MARKER, 1)[1].split(sync_links.END_MARKER, 1)[0]
+    for num, title, _ in sync_links.CHAPTERS:
+        assert f"| {num} |" in table and title in table, f"chapter {num} ({title}) missing from the README table"
+
+
+# --------------------------------------------------------------------------- on a scratch copy
+def make_notebook(url: str, filename: str):
+    """A minimal notebook with a correct badge and install cell, written as Jupyter would."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            f"# Welcome\n\nA test chapter.\n\n{sync_links.badge_markdown(url, filename)}\n\n"
+            "**Learning objectives**\n- one"
+        ),
+        nbformat.v4.new_code_cell(sync_links.install_cell_source(url), execution_count=1),
+        nbformat.v4.new_code_cell("x = 1  # untouched", execution_count=2),
+    ]
+    return nb
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Path:
+    """A copy of the repository's linked files, with a notebook 00 even if none exists yet."""
+    for name in ("pyproject.toml", "README.md", "CONTRIBUTING.md"):
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.py"))
+    if not sync_links.notebook_paths(tmp_path):
+        sync_links.write_notebook(make_notebook(URL, "00_welcome.ipynb"), tmp_path / "notebooks" / "00_welcome.ipynb")
+    # Start clean even if the repository itself is out of step (test_repository_is_in_sync reports that).
+    _, problems = sync_links.sync(tmp_path)
+    assert problems == []
+    return tmp_path
+
+
+def first_notebook(root: Path) -> Path:
+    return sync_links.notebook_paths(root)[0]
+
+
+def test_altered_badge_is_reported_and_repaired(scratch: Path):
+    path = first_notebook(scratch)
+    before = path.read_text(encoding="utf-8")
+    good = sync_links.colab_url(URL, path.name)
+    bad = good.replace("/blob/main/", "/blob/master/")
+    assert good in before
+    path.write_text(before.replace(good, bad), encoding="utf-8")
+
+    problems = sync_links.check(scratch)
+    assert any(p.startswith(f"notebooks/{path.name}: cell 0: wrong Colab badge") for p in problems), problems
+    assert sync_links.main(["--check", "--root", str(scratch)]) == 1
+
+    changed, left = sync_links.sync(scratch)
+    assert f"notebooks/{path.name}" in changed and not left
+    assert sync_links.check(scratch) == []
+    after = path.read_text(encoding="utf-8")
+    assert nbformat.reads(after, nbformat.NO_CONVERT) == nbformat.reads(before, nbformat.NO_CONVERT), (
+        "fixing the badge must restore the notebook exactly, everything else untouched"
+    )
+
+
+def test_altered_install_cell_is_reported_and_repaired(scratch: Path):
+    path = first_notebook(scratch)
+    nb = sync_links.read_notebook(path)
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    code.source = code.source.replace("@main", "@v0.0.1")
+    sync_links.write_notebook(nb, path)
+
+    assert any("canonical install cell" in p for p in sync_links.check(scratch))
+    sync_links.sync(scratch)
+    assert sync_links.check(scratch) == []
+
+
+def test_missing_badge_and_install_cell_are_added(scratch: Path):
+    path = first_notebook(scratch)
+    nb = sync_links.read_notebook(path)
+    n_cells = len(nb.cells)
+    nb.cells[0].source = "# A chapter\n\nNo badge here."
+    nb.cells = [c for c in nb.cells if sync_links.INSTALL_CELL_TEMPLATE.splitlines()[0] not in c.source]
+    sync_links.write_notebook(nb, path)
+
+    problems = sync_links.check(scratch)
+    assert any("no Colab badge" in p for p in problems) and any("install cell" in p for p in problems)
+    sync_links.sync(scratch)
+    assert sync_links.check(scratch) == []
+    nb = sync_links.read_notebook(path)
+    assert len(nb.cells) == n_cells
+    assert nb.cells[0].source.splitlines()[:3] == ["# A chapter", "", sync_links.badge_markdown(URL, path.name)]
+    assert nb.cells[1].source == sync_links.install_cell_source(URL)
+
+
+def test_new_repository_url_propagates_everywhere(scratch: Path):
+    """Changing the one URL in pyproject.toml flags everything; the tool updates everything."""
+    pyproject = scratch / "pyproject.toml"
+    new_url = "https://github.com/someone-else/fork"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace(URL, new_url), encoding="utf-8")
+    assert sync_links.repo_url(scratch) == new_url
+    problems = sync_links.check(scratch)
+    assert any(p.startswith("notebooks/") for p in problems)
+    assert any(p.startswith("README.md") for p in problems)
+
+    sync_links.sync(scratch)
+    assert sync_links.check(scratch) == []
+    text = "".join(p.read_text(encoding="utf-8") for p in sync_links.notebook_paths(scratch))
+    text += (scratch / "README.md").read_text(encoding="utf-8")
+    assert "someone-else/fork" in text and "medimg-course/mlcourse" not in text
+
+
+def test_notebooks_are_written_as_jupyter_writes_them(scratch: Path):
+    path = first_notebook(scratch)
+    text = path.read_text(encoding="utf-8")
+    assert text.endswith("}\n")
+    assert text.startswith('{\n "cells": [')  # indent 1, sorted keys
+    json.loads(text)
+
+
+def test_readme_table_with_and_without_notebooks():
+    empty = sync_links.chapter_table(URL, [])
+    assert empty.count("planned") == len(sync_links.CHAPTERS) and "colab-badge" not in empty
+    one = sync_links.chapter_table(URL, ["03_knn.ipynb"])
+    assert one.count("planned") == len(sync_links.CHAPTERS) - 1
+    assert sync_links.badge_markdown(URL, "03_knn.ipynb") in one
+    assert "[k-nearest neighbours](notebooks/03_knn.ipynb)" in one
+
+
+def test_missing_markers_are_reported(scratch: Path):
+    readme = scratch / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8").replace(sync_links.START_MARKER, ""), encoding="utf-8")
+    assert any("markers" in p for p in sync_links.check(scratch))
+
+
+def test_clone_commands_follow_the_url():
+    wrong = "git clone https://github.com/old/place.git\n"
+    assert sync_links.text_link_problems(wrong, URL)
+    fixed = sync_links.fix_text_links(wrong, URL)
+    assert fixed == f"git clone {URL}\n" and not sync_links.text_link_problems(fixed, URL)

@@ -1,0 +1,397 @@
+#!/usr/bin/env python3
+"""Keep every link to this repository in step with pyproject.toml.
+
+The repository URL is written in exactly one place: ``[project.urls] Repository`` in
+``pyproject.toml``. Everything that has to name it is derived from there by this tool:
+
+* the "Open in Colab" badge in the first cell of every ``notebooks/NN_*.ipynb``;
+* the install cell (the first code cell) of every notebook, which pip-installs the course
+  package from the repository when the notebook runs on Colab;
+* the chapter table in ``README.md`` (between ``<!-- chapters:start -->`` and
+  ``<!-- chapters:end -->``), built from the chapter list below and the notebooks that exist;
+* ``git clone`` commands and Colab links in ``README.md`` and ``CONTRIBUTING.md``.
+
+Usage::
+
+    python tools/sync_links.py           # rewrite what is out of date
+    python tools/sync_links.py --check   # only report; exit status 1 when something is wrong
+
+Needs the standard library and ``nbformat`` (installed with the course's test extras).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The chapters of the course (see SYLLABUS.md): number, title, default data.
+CHAPTERS: list[tuple[str, str, str]] = [
+    ("00", "Welcome and setup", "all course datasets (overview montages)"),
+    ("01", "Medical images in Python", "pydicom-data DICOM, MNI152 brain MRI, MedMNIST"),
+    ("02", "Evaluating models for medicine", "WDBC, PneumoniaMNIST"),
+    ("03", "k-nearest neighbours", "WDBC, PneumoniaMNIST (flattened)"),
+    ("04", "Support vector machines", "WDBC, HOG features of BreastMNIST / PneumoniaMNIST"),
+    ("05", "Decision trees and ensembles of trees", "WDBC, PneumoniaMNIST"),
+    ("06", "Bayes and naive Bayes", "WDBC, MNI152 tissue maps"),
+    ("07", "Unsupervised learning", "MNI152, PneumoniaMNIST"),
+    ("08", "Neural networks: perceptron to MLP", "WDBC, PneumoniaMNIST"),
+    ("09", "Autoencoders", "PneumoniaMNIST, BreastMNIST"),
+    ("10", "RBMs and deep belief networks", "binarised PneumoniaMNIST / BreastMNIST"),
+    ("11", "Convolutional networks", "PneumoniaMNIST"),
+    ("12", "Case study: a breast-mass CNN", "BreastMNIST"),
+    ("13", "Landmark architectures", "PneumoniaMNIST, RetinaMNIST"),
+    ("14", "Transfer learning and ensembles", "BreastMNIST, PneumoniaMNIST"),
+    ("15", "Generative adversarial networks", "PneumoniaMNIST"),
+    ("16", "Segmentation", "MNI152 T1 slices with tissue maps"),
+    ("17", "Detection and localisation", "chest X-rays with inserted synthetic lesions"),
+    ("18", "Sequences and volumes", "AdrenalMNIST3D"),
+    ("19", "Trustworthy medical AI", "models from earlier chapters"),
+    ("20", "Scaling up", "larger MedMNIST sizes (online)"),
+]
+
+START_MARKER = "<!-- chapters:start -->"
+END_MARKER = "<!-- chapters:end -->"
+
+COLAB_BADGE_SVG = "https://colab.research.google.com/assets/colab-badge.svg"
+# Any Colab badge, right or wrong, so that a wrong one can be found and replaced.
+ANY_BADGE_RE = re.compile(
+    r"\[!\[Open [Ii]n Colab\]\([^)\s]*\)\]\([^)\s]*\)"
+)
+NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+
+INSTALL_CELL_TEMPLATE = '''\
+# On Colab, install the course package first (elsewhere `python3 course.py lab` has done it).
+import subprocess, sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "mlcourse[test] @ git+{url}@main"], check=True)'''
+
+# Files whose `git clone` commands and Colab links must name this repository.
+TEXT_FILES = ("README.md", "CONTRIBUTING.md")
+CLONE_RE = re.compile(r"(git clone\s+)(https://github\.com/[\w.-]+/[\w.-]+?)(\.git)?(?=[\s`)]|$)")
+COLAB_LINK_RE = re.compile(r"(https://colab\.research\.google\.com/github/)([\w.-]+/[\w.-]+)(/)")
+
+
+# --------------------------------------------------------------------------- repository URL
+def repo_url(root: Path = ROOT) -> str:
+    """The repository URL from ``[project.urls] Repository`` in pyproject.toml."""
+    text = (Path(root) / "pyproject.toml").read_text(encoding="utf-8")
+    try:
+        import tomllib  # Python 3.11+
+    except ImportError:  # Python 3.10: a tiny parser is enough for one key
+        url = _repo_url_without_tomllib(text)
+    else:
+        url = tomllib.loads(text).get("project", {}).get("urls", {}).get("Repository")
+    if not url:
+        raise ValueError("pyproject.toml has no [project.urls] Repository entry")
+    return url.rstrip("/")
+
+
+def _repo_url_without_tomllib(text: str) -> str | None:
+    section = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            continue
+        if stripped.startswith("[") and stripped.endswith("]"):
+            section = stripped.strip("[]").strip()
+        elif section == "project.urls":
+            m = re.match(r'"?Repository"?\s*=\s*"([^"]+)"', stripped)
+            if m:
+                return m.group(1)
+    return None
+
+
+def owner_repo(url: str) -> str:
+    """``https://github.com/OWNER/REPO`` -> ``OWNER/REPO``."""
+    m = re.fullmatch(r"https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?", url)
+    if not m:
+        raise ValueError(f"the Repository URL {url!r} is not of the form https://github.com/OWNER/REPO")
+    return f"{m.group(1)}/{m.group(2)}"
+
+
+# --------------------------------------------------------------------------- canonical text
+def colab_url(url: str, filename: str) -> str:
+    return f"https://colab.research.google.com/github/{owner_repo(url)}/blob/main/notebooks/{filename}"
+
+
+def badge_markdown(url: str, filename: str) -> str:
+    """The exact badge markdown a notebook called ``filename`` must carry."""
+    return f"[![Open In Colab]({COLAB_BADGE_SVG})]({colab_url(url, filename)})"
+
+
+def install_cell_source(url: str) -> str:
+    """The exact source of the install cell (the first code cell of each notebook)."""
+    return INSTALL_CELL_TEMPLATE.format(url=url)
+
+
+def _source(cell) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def same_source(actual: str, expected: str) -> bool:
+    """Compare cell sources, ignoring only trailing whitespace at the very end."""
+    return actual.rstrip() == expected.rstrip()
+
+
+# --------------------------------------------------------------------------- notebooks
+def notebook_paths(root: Path = ROOT) -> list[Path]:
+    return sorted((Path(root) / "notebooks").glob(NOTEBOOK_GLOB))
+
+
+def notebook_problems(nb, filename: str, url: str) -> list[str]:
+    """What is wrong with the badge and install cell of one notebook (empty when fine)."""
+    problems = []
+    cells = nb.get("cells", [])
+    expected_badge = badge_markdown(url, filename)
+    if not cells or cells[0].get("cell_type") != "markdown":
+        problems.append("cell 0: the first cell must be a markdown cell holding the title and Colab badge")
+    else:
+        src = _source(cells[0])
+        badges = ANY_BADGE_RE.findall(src)
+        if expected_badge not in src:
+            if badges:
+                problems.append(f"cell 0: wrong Colab badge {badges[0]!r}; expected {expected_badge!r}")
+            else:
+                problems.append(f"cell 0: no Colab badge; expected {expected_badge!r}")
+        elif len(badges) > 1:
+            problems.append(f"cell 0: {len(badges)} Colab badges; keep only {expected_badge!r}")
+    code = [(i, c) for i, c in enumerate(cells) if c.get("cell_type") == "code"]
+    expected_install = install_cell_source(url)
+    if not code:
+        problems.append("no code cell: the first code cell must be the install cell")
+    elif not same_source(_source(code[0][1]), expected_install):
+        problems.append(
+            f"cell {code[0][0]}: the first code cell is not the canonical install cell "
+            f"(it must install 'mlcourse[test] @ git+{url}@main' on Colab)"
+        )
+    return problems
+
+
+def _looks_like_install_cell(cell) -> bool:
+    src = _source(cell)
+    return "google.colab" in src or "pip install" in src or '"pip"' in src
+
+
+def fix_notebook(nb, filename: str, url: str) -> bool:
+    """Repair the badge and install cell in place; return whether anything changed."""
+    import nbformat
+
+    changed = False
+    cells = nb.cells
+    expected_badge = badge_markdown(url, filename)
+    if cells and cells[0].cell_type == "markdown":
+        src = _source(cells[0])
+        badges = ANY_BADGE_RE.findall(src)
+        if expected_badge not in src or len(badges) > 1:
+            if badges:
+                # Replace the first badge, drop any others.
+                first = True
+
+                def repl(_m):
+                    nonlocal first
+                    out = expected_badge if first else ""
+                    first = False
+                    return out
+
+                new_src = ANY_BADGE_RE.sub(repl, src)
+            else:
+                lines = src.split("\n")
+                title = next((i for i, line in enumerate(lines) if line.startswith("# ")), -1)
+                lines[title + 1:title + 1] = ["", expected_badge] if title >= 0 else [expected_badge, ""]
+                new_src = "\n".join(lines)
+            cells[0].source = new_src
+            changed = True
+    code = [(i, c) for i, c in enumerate(cells) if c.cell_type == "code"]
+    expected_install = install_cell_source(url)
+    if code and same_source(_source(code[0][1]), expected_install):
+        pass
+    elif code and _looks_like_install_cell(code[0][1]):
+        code[0][1].source = expected_install
+        changed = True
+    else:
+        # No install cell at all: add one right after the title cell.
+        new_cell = nbformat.v4.new_code_cell(expected_install)
+        if nb.get("nbformat", 4) == 4 and nb.get("nbformat_minor", 0) < 5:
+            new_cell.pop("id", None)  # cell ids only exist from nbformat 4.5 on
+        cells.insert(1 if cells and cells[0].cell_type == "markdown" else 0, new_cell)
+        changed = True
+    return changed
+
+
+def read_notebook(path: Path):
+    import nbformat
+
+    return nbformat.read(str(path), as_version=nbformat.NO_CONVERT)
+
+
+def write_notebook(nb, path: Path) -> None:
+    """Write as Jupyter does: nbformat's JSON (indent 1, sorted keys) plus a final newline."""
+    import nbformat
+
+    text = nbformat.writes(nb, version=nbformat.NO_CONVERT)
+    if not text.endswith("\n"):
+        text += "\n"
+    Path(path).write_text(text, encoding="utf-8", newline="\n")
+
+
+# --------------------------------------------------------------------------- README table
+def chapter_table(url: str, notebooks: list[str]) -> str:
+    """The README chapter table for the given notebook file names (possibly none)."""
+    by_number: dict[str, list[str]] = {}
+    for name in sorted(notebooks):
+        by_number.setdefault(name[:2], []).append(name)
+    rows = list(CHAPTERS)
+    known = {num for num, _, _ in CHAPTERS}
+    for num in sorted(set(by_number) - known):  # notebooks beyond the syllabus
+        stem = by_number[num][0][3:-len(".ipynb")]
+        rows.append((num, stem.replace("_", " ").capitalize(), "see the notebook"))
+    rows.sort(key=lambda r: r[0])
+    lines = [
+        "| # | Chapter | Data | Notebook |",
+        "|---|---|---|---|",
+    ]
+    for num, title, data in rows:
+        names = by_number.get(num, [])
+        if names:
+            title_cell = f"[{title}](notebooks/{names[0]})"
+            nb_cell = " ".join(
+                badge_markdown(url, n) if len(names) == 1 else f"{badge_markdown(url, n)} `{n}`"
+                for n in names
+            )
+        else:
+            title_cell, nb_cell = title, "planned"
+        lines.append(f"| {num} | {title_cell} | {data} | {nb_cell} |")
+    return "\n".join(lines)
+
+
+def replace_table(readme: str, table: str) -> str | None:
+    """README text with the block between the markers replaced (None if markers are missing)."""
+    start = readme.find(START_MARKER)
+    end = readme.find(END_MARKER)
+    if start < 0 or end < 0 or end < start:
+        return None
+    return readme[: start + len(START_MARKER)] + "\n" + table + "\n" + readme[end:]
+
+
+def fix_text_links(text: str, url: str) -> str:
+    """Point `git clone` commands and Colab links at the canonical repository."""
+    text = CLONE_RE.sub(lambda m: m.group(1) + url, text)
+    return COLAB_LINK_RE.sub(lambda m: m.group(1) + owner_repo(url) + m.group(3), text)
+
+
+def text_link_problems(text: str, url: str) -> list[str]:
+    problems = []
+    for m in CLONE_RE.finditer(text):
+        if m.group(2) != url:
+            problems.append(f"`git clone {m.group(2)}` should clone {url}")
+    for m in COLAB_LINK_RE.finditer(text):
+        if m.group(2) != owner_repo(url):
+            problems.append(f"Colab link names {m.group(2)!r}, not {owner_repo(url)!r}")
+    return problems
+
+
+# --------------------------------------------------------------------------- check / sync
+def check(root: Path = ROOT) -> list[str]:
+    """Everything that is out of step, as 'file: problem' lines (empty when all is well)."""
+    root = Path(root)
+    url = repo_url(root)
+    owner_repo(url)  # fail early on a malformed URL
+    problems = []
+    paths = notebook_paths(root)
+    for path in paths:
+        rel = path.relative_to(root).as_posix()
+        try:
+            nb = read_notebook(path)
+        except Exception as exc:  # unreadable JSON is a problem to report, not a crash
+            problems.append(f"{rel}: cannot be read as a notebook ({exc})")
+            continue
+        problems += [f"{rel}: {p}" for p in notebook_problems(nb, path.name, url)]
+    readme_path = root / "README.md"
+    if not readme_path.exists():
+        problems.append("README.md: missing")
+    else:
+        readme = readme_path.read_text(encoding="utf-8")
+        new = replace_table(readme, chapter_table(url, [p.name for p in paths]))
+        if new is None:
+            problems.append(f"README.md: the markers {START_MARKER} and {END_MARKER} are missing")
+        elif new != readme:
+            problems.append("README.md: the chapter table is out of date (run python tools/sync_links.py)")
+    for name in TEXT_FILES:
+        path = root / name
+        if path.exists():
+            problems += [f"{name}: {p}" for p in text_link_problems(path.read_text(encoding="utf-8"), url)]
+    return problems
+
+
+def sync(root: Path = ROOT) -> tuple[list[str], list[str]]:
+    """Rewrite what is out of step. Returns (files changed, problems left that need a person)."""
+    root = Path(root)
+    url = repo_url(root)
+    owner_repo(url)
+    changed: list[str] = []
+    paths = notebook_paths(root)
+    for path in paths:
+        try:
+            nb = read_notebook(path)
+        except Exception:
+            continue  # reported by check() below
+        if fix_notebook(nb, path.name, url):
+            write_notebook(nb, path)
+            changed.append(path.relative_to(root).as_posix())
+    readme_path = root / "README.md"
+    if readme_path.exists():
+        readme = readme_path.read_text(encoding="utf-8")
+        new = replace_table(readme, chapter_table(url, [p.name for p in paths]))
+        new = fix_text_links(new if new is not None else readme, url)
+        if new != readme:
+            readme_path.write_text(new, encoding="utf-8", newline="\n")
+            changed.append("README.md")
+    for name in TEXT_FILES:
+        path = root / name
+        if name == "README.md" or not path.exists():
+            continue
+        text = path.read_text(encoding="utf-8")
+        new = fix_text_links(text, url)
+        if new != text:
+            path.write_text(new, encoding="utf-8", newline="\n")
+            changed.append(name)
+    return changed, check(root)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="only report problems; exit 1 if any")
+    parser.add_argument("--root", type=Path, default=ROOT, help="repository root (default: this repo)")
+    args = parser.parse_args(argv)
+    try:
+        if args.check:
+            problems = check(args.root)
+            for p in problems:
+                print(p)
+            if problems:
+                print(f"\n{len(problems)} problem(s); run `python tools/sync_links.py` to fix them.")
+                return 1
+            print("links are in sync with pyproject.toml")
+            return 0
+        changed, problems = sync(args.root)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for name in changed:
+        print(f"updated {name}")
+    for p in problems:
+        print(f"cannot fix automatically: {p}")
+    if not changed and not problems:
+        print("nothing to do: links are in sync with pyproject.toml")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
