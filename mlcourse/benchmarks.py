@@ -30,7 +30,6 @@ __all__ = [
     "DEFAULT_BASELINES",
     "medmnist_v2",
     "compare",
-    "print_compare",
     "results_dir",
     "record_results",
     "load_results",
@@ -169,17 +168,6 @@ def compare(
         lines.append(f"Not reported for {name}: {', '.join(missing)}.")
     lines.append(f"Source: {SOURCE}")
     return "\n".join(lines)
-
-
-def print_compare(
-    dataset: str,
-    acc: float,
-    auc: float,
-    model: str = "this model",
-    baselines: Sequence[str] = DEFAULT_BASELINES,
-) -> None:
-    """Print :func:`compare`'s table."""
-    print(compare(dataset, acc, auc, model=model, baselines=baselines))
 
 
 def benchmark_table(dataset: str) -> str:
