@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from sklearn import metrics as skm
 
-__all__ = ["montage", "training_curves", "confusion_matrix", "roc_curve"]
+__all__ = ["montage", "training_curves", "confusion_matrix", "roc_curve", "decision_regions"]
 
 LabelNames = Mapping[str, str] | Sequence[str] | None
 
@@ -364,3 +364,44 @@ def roc_curve(
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     return ax.figure
+
+
+def decision_regions(model: Any, X: Any, y: Any, feature_names: Sequence[str] = ("feature 1", "feature 2"),
+                     label_names: LabelNames = None, ax: Axes | None = None, resolution: int = 200,
+                     title: str | None = None) -> Figure:
+    """Colour the plane by a fitted two-feature classifier's prediction and scatter the samples on it."""
+    X = np.asarray(X, dtype=float)
+    y = _as_class_vector(y, "y").astype(int)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"decision_regions needs exactly two features, X of shape (N, 2); got {X.shape}. "
+                         "Select two columns (and fit the model on those two only).")
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
+    if not hasattr(model, "predict"):
+        raise ValueError("model must be a fitted classifier with a predict() method.")
+    pad = 0.05 * (X.max(axis=0) - X.min(axis=0) + 1e-12)
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    grid = np.column_stack([g0.ravel(), g1.ravel()])
+    z = np.asarray(model.predict(grid)).reshape(g0.shape)
+    classes = np.unique(np.concatenate([np.unique(y), np.unique(z)])).astype(int)
+    cmap = plt.get_cmap("tab10")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    else:
+        fig = ax.figure
+    index = {c: i for i, c in enumerate(classes)}
+    ax.contourf(g0, g1, np.vectorize(index.get)(z), levels=np.arange(len(classes) + 1) - 0.5,
+                colors=[cmap(c % 10) for c in classes], alpha=0.25)
+    names = _name_list(label_names)
+    for c in classes:
+        mask = y == c
+        if mask.any():
+            label = names[c] if names and c < len(names) else str(c)
+            ax.scatter(X[mask, 0], X[mask, 1], s=12, color=cmap(c % 10), edgecolor="k", linewidth=0.3, label=label)
+    ax.set_xlabel(feature_names[0])
+    ax.set_ylabel(feature_names[1])
+    ax.legend(title="true class", fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig

@@ -217,3 +217,31 @@ def test_roc_curve_bad_input():
         plots.roc_curve(y[:-1], score)
     with pytest.raises(ValueError, match="threshold"):
         plots.roc_curve(y, score, operating_point="high")
+
+
+# ----------------------------------------------------------------------------- decision_regions
+
+
+def test_decision_regions_colours_the_plane_by_prediction():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (30, 2)), rng.normal(4, 1, (30, 2))])
+    y = np.array([0] * 30 + [1] * 30)
+    model = KNeighborsClassifier(3).fit(X, y)
+    fig = plots.decision_regions(model, X, y, feature_names=("radius (px)", "texture"),
+                                 label_names={"0": "benign", "1": "malignant"}, resolution=50)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "radius (px)" and ax.get_ylabel() == "texture"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["benign", "malignant"]
+    assert len(ax.collections) >= 3  # the filled regions plus one scatter per class
+    plt.close(fig)
+
+
+def test_decision_regions_rejects_more_than_two_features():
+    from sklearn.dummy import DummyClassifier
+
+    X = np.zeros((4, 3))
+    model = DummyClassifier().fit(X, [0, 1, 0, 1])
+    with pytest.raises(ValueError, match="exactly two features"):
+        plots.decision_regions(model, X, [0, 1, 0, 1])
