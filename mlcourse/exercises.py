@@ -71,7 +71,13 @@ def check(id: str, answer: Any) -> None:
     ex = EXERCISES[id]
     if answer is None or answer is Ellipsis:
         fail(f"Exercise {id}: no answer yet. Replace the placeholder with your answer and run the cell again.")
-    ex.check(answer)
+    try:
+        ex.check(answer)
+    except ExerciseFailed as err:
+        if isinstance(err.__context__, NotImplementedError):  # the student stub, called by the check
+            raise NotImplementedError(f"Exercise {id}: not written yet; replace `raise NotImplementedError` "
+                                      "with your code.") from None
+        raise
     print(f"Exercise {id} ({ex.title}): correct.")
 
 

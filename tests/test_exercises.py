@@ -52,6 +52,26 @@ def test_student_stub_does_not_pass():
         check("00.3", stub)
 
 
+def test_stub_wrapped_by_a_check_still_reports_not_implemented():
+    @exercises.exercise("99.1", "code", "wrapping check")
+    def _wrapping(fn):
+        try:
+            fn()
+        except Exception as exc:
+            exercises.fail(f"your function raised {type(exc).__name__}")
+
+    def stub():
+        raise NotImplementedError
+
+    try:
+        with pytest.raises(NotImplementedError, match="not written yet"):
+            check("99.1", stub)
+        with pytest.raises(ExerciseFailed, match="raised ZeroDivisionError"):
+            check("99.1", lambda: 1 / 0)
+    finally:
+        exercises.EXERCISES.pop("99.1")
+
+
 def test_unknown_exercise_and_kind():
     with pytest.raises(KeyError, match="Known: 00.1"):
         check("99.9", 1)
