@@ -1,0 +1,241 @@
+"""Tests of mlcourse.imaging: windowing, DICOM values and Hounsfield units, dHash and duplicate finding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mlcourse import imaging
+from mlcourse.imaging import (
+    WINDOWS,
+    apply_window,
+    cross_split_duplicates,
+    dicom_to_array,
+    difference_hash,
+    find_duplicates,
+    hamming,
+    to_hounsfield,
+)
+
+pydicom = pytest.importorskip("pydicom")
+from pydicom.data import get_testdata_file  # noqa: E402
+
+
+def _testfile(name):
+    path = get_testdata_file(name)
+    if path is None:
+        pytest.skip(f"{name} is not available (install pydicom-data)")
+    return path
+
+
+# ----------------------------------------------------------------------------- windowing
+def test_window_hand_computed_values():
+    # centre 40, width 400: the window runs from -160 to 240 HU
+    hu = np.array([-1000.0, -160.0, -60.0, 40.0, 140.0, 240.0, 3000.0])
+    expected = np.array([0.0, 0.0, 0.25, 0.5, 0.75, 1.0, 1.0])
+    np.testing.assert_allclose(apply_window(hu, 40, 400), expected)
+
+
+def test_window_preset_and_shapes():
+    volume = np.linspace(-1200, 1200, 2 * 3 * 4).reshape(2, 3, 4)
+    out = apply_window(volume, *WINDOWS["lung"])
+    assert out.shape == volume.shape and out.dtype == np.float64
+    assert out.min() >= 0 and out.max() <= 1
+    # lung window: -600 +- 750, so -1350 -> 0 and 150 -> 1
+    np.testing.assert_allclose(apply_window([-1350, -600, 150], *WINDOWS["lung"]), [0, 0.5, 1])
+
+
+def test_window_integer_input_is_not_truncated():
+    out = apply_window(np.array([0, 1, 2, 3], dtype=np.uint8), 1.5, 2)
+    np.testing.assert_allclose(out, [0.0, 0.25, 0.75, 1.0])
+
+
+def test_presets_are_data():
+    for name in ("lung", "mediastinum", "soft_tissue", "bone", "brain"):
+        w = WINDOWS[name]
+        assert w.width > 0 and w.low < w.center < w.high
+    assert WINDOWS["brain"].width < WINDOWS["soft_tissue"].width < WINDOWS["lung"].width
+
+
+@pytest.mark.parametrize("image, center, width, message", [
+    (np.zeros((4, 4)), 40, 0, "width must be positive"),
+    (np.zeros((4, 4)), 40, -400, "width must be positive"),
+    (np.zeros((4, 4)), "level", 400, "center must be a number"),
+    (np.zeros((4, 4)), 40, float("nan"), "width must be finite"),
+    (np.array([]), 40, 400, "empty"),
+    (np.array(["a", "b"]), 40, 400, "real numbers"),
+])
+def test_window_bad_input(image, center, width, message):
+    with pytest.raises(ValueError, match=message):
+        apply_window(image, center, width)
+
+
+# ----------------------------------------------------------------------------- DICOM and HU
+def test_hounsfield_on_real_ct():
+    ds = pydicom.dcmread(_testfile("CT_small.dcm"))
+    hu = to_hounsfield(ds)
+    assert hu.shape == (128, 128) and hu.dtype == np.float64
+    # the rescale of this file is HU = 1 * stored - 1024
+    np.testing.assert_array_equal(hu, ds.pixel_array.astype(float) - 1024)
+    # a chest slice: lung (far below water), soft tissue near 0 HU and bone well above it
+    assert (hu < -700).mean() > 0.05
+    assert -1024 <= hu.min() < -800
+    assert abs(np.median(hu)) < 100
+    assert (hu > 300).mean() > 0.02
+    # the same numbers through the path and through dicom_to_array
+    np.testing.assert_array_equal(to_hounsfield(_testfile("CT_small.dcm")), hu)
+    np.testing.assert_array_equal(dicom_to_array(ds), hu)
+
+
+def test_hounsfield_from_array():
+    stored = np.array([0, 1024, 2048], dtype=np.uint16)
+    np.testing.assert_allclose(to_hounsfield(stored, slope=1, intercept=-1024), [-1024, 0, 1024])
+    np.testing.assert_allclose(to_hounsfield(stored, slope=0.5, intercept=-1000), [-1000, -488, 24])
+
+
+def test_hounsfield_bad_input():
+    with pytest.raises(ValueError, match="CT only"):
+        to_hounsfield(pydicom.dcmread(_testfile("MR_small.dcm")))
+    with pytest.raises(ValueError, match="slope= and intercept="):
+        to_hounsfield(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="do not pass them"):
+        to_hounsfield(_testfile("CT_small.dcm"), slope=1, intercept=0)
+    with pytest.raises(ValueError, match="must not be 0"):
+        to_hounsfield(np.zeros((2, 2)), slope=0, intercept=0)
+
+
+def test_dicom_to_array_monochrome1_inversion():
+    ds = pydicom.dcmread(_testfile("RG1_UNCR.dcm"))
+    assert ds.PhotometricInterpretation == "MONOCHROME1" and ds.BitsStored == 15
+    raw = dicom_to_array(ds, invert_monochrome1=False)
+    inverted = dicom_to_array(ds)
+    np.testing.assert_array_equal(raw, ds.pixel_array.astype(float))
+    np.testing.assert_array_equal(inverted, (2**15 - 1) - raw)
+
+
+def test_dicom_to_array_mr_and_colour():
+    mr = dicom_to_array(_testfile("MR_small.dcm"))
+    assert mr.shape == (64, 64) and mr.dtype == np.float64
+    us = dicom_to_array(_testfile("US1_UNCR.dcm"))
+    assert us.shape == (480, 640, 3)
+
+
+def test_dicom_to_array_bad_input():
+    with pytest.raises(ValueError, match="pydicom Dataset or the path"):
+        dicom_to_array(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="no pixel data"):
+        dicom_to_array(pydicom.Dataset())
+
+
+# ----------------------------------------------------------------------------- dHash
+def _smooth_image(seed, shape=(28, 28)):
+    rng = np.random.default_rng(seed)
+    from scipy.ndimage import gaussian_filter
+
+    return gaussian_filter(rng.uniform(0, 255, shape), 2.0)
+
+
+def test_dhash_shape_and_type():
+    h = difference_hash(_smooth_image(0))
+    assert h.dtype == bool and h.shape == (64,)
+    assert difference_hash(_smooth_image(0), size=12).shape == (144,)
+
+
+def test_dhash_invariant_to_small_brightness_change():
+    img = _smooth_image(1)
+    brighter = np.clip(img * 1.05 + 10, 0, 255)
+    assert hamming(difference_hash(img), difference_hash(brighter)) <= 2
+    assert hamming(difference_hash(img), difference_hash(img.astype(np.uint8))) <= 2
+
+
+def test_dhash_sensitive_to_a_different_image():
+    a, b = _smooth_image(2), _smooth_image(3)
+    assert hamming(difference_hash(a), difference_hash(b)) >= 15
+    # a mirrored image is a different image for dHash
+    assert hamming(difference_hash(a), difference_hash(a[:, ::-1])) >= 15
+
+
+def test_dhash_of_colour_image_averages_channels():
+    grey = _smooth_image(4)
+    rgb = np.stack([grey, grey, grey], axis=-1)
+    np.testing.assert_array_equal(difference_hash(rgb), difference_hash(grey))
+
+
+@pytest.mark.parametrize("image, size, message", [
+    (np.zeros(10), 8, "2-D"),
+    (np.zeros((2, 3, 4, 5)), 8, "2-D"),
+    (np.zeros((1, 9)), 8, "too small"),
+    (np.zeros((9, 9)), 1, "size must be an integer"),
+    (np.zeros((9, 9)), 8.5, "size must be an integer"),
+])
+def test_dhash_bad_input(image, size, message):
+    with pytest.raises(ValueError, match=message):
+        difference_hash(image, size=size)
+
+
+def test_hamming():
+    assert hamming(np.array([1, 0, 1, 1], dtype=bool), np.array([0, 0, 1, 0], dtype=bool)) == 2
+    assert hamming(0b1011, 0b0010) == 2
+    assert hamming([0, 1, 1], [0, 1, 1]) == 0
+    with pytest.raises(ValueError, match="different lengths"):
+        hamming(np.zeros(64, bool), np.zeros(144, bool))
+    with pytest.raises(ValueError, match="must be a hash"):
+        hamming(np.array([0.5, 1.0]), np.array([1.0, 0.0]))
+
+
+# ----------------------------------------------------------------------------- duplicate finding
+def _stack():
+    """Six 16x16 images: 0, 3 and 5 identical; 1 and 4 differ only by a brightness offset; 2 unrelated."""
+    base = np.clip(_smooth_image(10, (16, 16)), 0, 200).astype(np.uint8)
+    other = np.clip(_smooth_image(11, (16, 16)), 0, 200).astype(np.uint8)
+    third = np.clip(_smooth_image(12, (16, 16)), 0, 200).astype(np.uint8)
+    shifted = (other.astype(int) + 3).astype(np.uint8)
+    return np.stack([base, other, third, base.copy(), shifted, base.copy()])
+
+
+def test_find_exact_duplicates():
+    images = _stack()
+    assert find_duplicates(images) == [[0, 3, 5]]
+    assert find_duplicates(images[[1, 2]]) == []
+
+
+def test_find_near_duplicates_with_dhash():
+    images = _stack()
+    groups = find_duplicates(images, method="dhash", max_distance=2)
+    assert [0, 3, 5] in groups and [1, 4] in groups
+    assert all(2 not in g for g in groups)
+
+
+def test_cross_split_duplicates():
+    images = _stack()
+    a, b = images[[0, 1, 2]], images[[4, 5, 3]]
+    assert cross_split_duplicates(a, b) == [(0, 1), (0, 2)]
+    assert cross_split_duplicates(a, b, method="dhash", max_distance=2) == [(0, 1), (0, 2), (1, 0)]
+    assert cross_split_duplicates(a, np.zeros((2, 8, 8), np.uint8)) == []
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(method="md5"), "method must be"),
+    (dict(method="exact", max_distance=3), "applies to method='dhash' only"),
+    (dict(method="dhash", max_distance=-1), "non-negative integer"),
+    (dict(method="dhash", max_distance=1.5), "non-negative integer"),
+])
+def test_duplicate_finder_bad_options(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        find_duplicates(_stack(), **kwargs)
+    with pytest.raises(ValueError, match=message):
+        cross_split_duplicates(_stack(), _stack(), **kwargs)
+
+
+def test_duplicate_finder_bad_images():
+    with pytest.raises(ValueError, match="stack of images"):
+        find_duplicates(np.zeros((28, 28)))
+    with pytest.raises(ValueError, match=r"\(N, H, W\)"):
+        find_duplicates(np.zeros((2, 3, 4, 5, 6)), method="dhash")
+    with pytest.raises(ValueError, match="empty"):
+        cross_split_duplicates(np.zeros((0, 28, 28)), np.zeros((2, 28, 28)))
+
+
+def test_module_exports():
+    assert set(imaging.__all__) >= {"apply_window", "WINDOWS", "dicom_to_array", "to_hounsfield",
+                                    "difference_hash", "hamming", "find_duplicates", "cross_split_duplicates"}
