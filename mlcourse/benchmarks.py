@@ -297,6 +297,7 @@ def record_results(name: str, records: Sequence[Mapping[str, Any]], fast: bool |
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes the file private; results are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
