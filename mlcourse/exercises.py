@@ -62,6 +62,18 @@ def _load_chapter(id: str) -> None:
                 raise
 
 
+def call_student(fn: Any, what: str, *args: Any) -> Any:
+    """Call a student's function on one case; any error but NotImplementedError becomes feedback."""
+    if not callable(fn):
+        fail("Pass the function itself, not the result of calling it.")
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        raise
+    except Exception as err:  # any error of the student's code is feedback, not a crash of the check
+        fail(f"For {what} your function raised {type(err).__name__}: {err}")
+
+
 def check(id: str, answer: Any) -> None:
     """Run the check of exercise `id` on `answer`: prints a confirmation or raises ExerciseFailed."""
     if id not in EXERCISES:

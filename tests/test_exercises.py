@@ -77,3 +77,17 @@ def test_unknown_exercise_and_kind():
         check("99.9", 1)
     with pytest.raises(ValueError, match="Unknown exercise kind"):
         exercises.exercise("x", "essay", "t")
+
+
+def test_call_student_turns_errors_into_feedback_but_lets_stubs_through():
+    assert exercises.call_student(lambda a, b: a + b, "two numbers", 1, 2) == 3
+    with pytest.raises(ExerciseFailed, match="For an empty list your function raised IndexError"):
+        exercises.call_student(lambda xs: xs[0], "an empty list", [])
+    with pytest.raises(ExerciseFailed, match="function itself"):
+        exercises.call_student(42, "anything")
+
+    def stub():
+        raise NotImplementedError
+
+    with pytest.raises(NotImplementedError):
+        exercises.call_student(stub, "the stub")

@@ -7,20 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from mlcourse.exercises import as_number, exercise, fail
+from mlcourse.exercises import as_number, call_student, exercise, fail
 
 D_03_2 = 784  # pixels of a 28x28 image
-
-
-def _call(fn: Any, what: str, *args: Any) -> Any:
-    """Call a student's function; turn its exception into feedback."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except Exception as err:  # noqa: BLE001 - any error of the student's code becomes feedback
-        fail(f"For {what} your function raised {type(err).__name__}: {err}")
-    return None
 
 
 @exercise("03.1", "code", "standardise with training statistics only")
@@ -31,7 +20,7 @@ def _check_03_1(fn: Any) -> None:
     train = rng.normal([10.0, -2.0, 500.0], [2.0, 0.5, 80.0], size=(40, 3))
     other = rng.normal([14.0, 0.0, 300.0], [4.0, 1.0, 10.0], size=(15, 3))
     mean, sd = train.mean(axis=0), train.std(axis=0)
-    got = _call(fn, "two small arrays", train.copy(), other.copy())
+    got = call_student(fn, "two small arrays", train.copy(), other.copy())
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         fail("Return a pair (Z_train, Z_other).")
     z_train, z_other = (np.asarray(g, dtype=float) for g in got)
@@ -51,7 +40,7 @@ def _check_03_1(fn: Any) -> None:
     if not np.allclose(z_other, (other - mean) / sd, atol=1e-6):
         fail("Z_other is not standardised correctly.", "subtract the training mean and divide by the training standard deviation")
     constant = np.column_stack([train[:, 0], np.full(len(train), 7.0)])
-    got = _call(fn, "an array with a constant feature", constant, np.array([[1.0, 7.0], [2.0, 9.0]]))
+    got = call_student(fn, "an array with a constant feature", constant, np.array([[1.0, 7.0], [2.0, 9.0]]))
     z_train, z_other = (np.asarray(g, dtype=float) for g in got)
     if not (np.all(np.isfinite(z_train)) and np.all(np.isfinite(z_other))):
         fail("A constant training feature gave nan or inf.", "replace a standard deviation of 0 by 1 before dividing")
@@ -104,7 +93,7 @@ def _check_03_3(fn: Any) -> None:
              (X3, y3, 7, "three classes in 4 dimensions, k = 7"),
              (X3, y3.reshape(-1, 1), 3, "labels of shape (N, 1), k = 3")]
     for X, y, k, what in cases:
-        got = _call(fn, what, X.copy(), y.copy(), k)
+        got = call_student(fn, what, X.copy(), y.copy(), k)
         try:
             got = float(got)
         except (TypeError, ValueError):

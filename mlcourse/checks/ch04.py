@@ -7,20 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from mlcourse.exercises import as_number, exercise, fail
+from mlcourse.exercises import as_number, call_student, exercise, fail
 
 W_04_2 = np.array([3.0, 4.0])
-
-
-def _call(fn: Any, what: str, *args: Any) -> Any:
-    """Call a student's function; turn its exception into feedback."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except Exception as err:  # noqa: BLE001 - any error of the student's code becomes feedback
-        fail(f"For {what} your function raised {type(err).__name__}: {err}")
-    return None
 
 
 def _objective(w: np.ndarray, b: float, X: np.ndarray, y01: np.ndarray, C: float) -> dict[str, float]:
@@ -57,7 +46,7 @@ def _check_04_1(fn: Any) -> None:
         "no_bias": ("The bias b is missing from the score.", "the score is w.x + b"),
     }
     for w, b, Xc, yc, C, what in cases:
-        got = _call(fn, what, w.copy(), b, Xc.copy(), yc.copy(), C)
+        got = call_student(fn, what, w.copy(), b, Xc.copy(), yc.copy(), C)
         try:
             got = float(got)
         except (TypeError, ValueError):
@@ -98,7 +87,7 @@ def _check_04_3(fn: Any) -> None:
     A, B = rng.normal(size=(6, 4)), rng.normal(size=(3, 4))
     for gamma in (0.5, 2.0):
         d2 = ((A[:, None, :] - B[None, :, :]) ** 2).sum(axis=2)
-        got = _call(fn, f"gamma = {gamma}", A.copy(), B.copy(), gamma)
+        got = call_student(fn, f"gamma = {gamma}", A.copy(), B.copy(), gamma)
         got = np.asarray(got, dtype=float)
         if got.shape != (6, 3):
             if got.shape == (3, 6):
@@ -113,7 +102,7 @@ def _check_04_3(fn: Any) -> None:
         if np.allclose(got, np.exp(-d2 / gamma), atol=1e-10) or np.allclose(got, np.exp(-d2 / (2 * gamma ** 2)), atol=1e-10):
             fail("gamma multiplies the squared distance; it is not a width parameter sigma.")
         fail(f"For gamma = {gamma} the kernel values are not right.", "K_ij = exp(-gamma * ||a_i - b_j||^2)")
-    same = np.asarray(_call(fn, "A with itself", A.copy(), A.copy(), 1.0), dtype=float)
+    same = np.asarray(call_student(fn, "A with itself", A.copy(), A.copy(), 1.0), dtype=float)
     if not np.allclose(np.diag(same), 1.0):
         fail("A point's kernel value with itself should be 1.")
 
