@@ -14,7 +14,6 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import numpy as np
 
 
 class ExerciseFailed(AssertionError):
@@ -62,7 +61,7 @@ def _load_chapter(id: str) -> None:
                 raise
 
 
-def call_student(fn: Any, what: str, *args: Any) -> Any:
+def call_student(fn: Any, what: str, *args: Any, hint: str | None = None) -> Any:
     """Call a student's function on one case; any error but NotImplementedError becomes feedback."""
     if not callable(fn):
         fail("Pass the function itself, not the result of calling it.")
@@ -71,7 +70,7 @@ def call_student(fn: Any, what: str, *args: Any) -> Any:
     except NotImplementedError:
         raise
     except Exception as err:  # any error of the student's code is feedback, not a crash of the check
-        fail(f"For {what} your function raised {type(err).__name__}: {err}")
+        fail(f"For {what} your function raised {type(err).__name__}: {err}", hint)
 
 
 def check(id: str, answer: Any) -> None:

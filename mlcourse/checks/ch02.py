@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from mlcourse.exercises import as_number, exercise, fail
+from mlcourse.exercises import as_number, call_student, exercise, fail
 
 # Exercise 02.1: the test of the exercise text
 SENS_02_1, SPEC_02_1, PREV_02_1 = 0.95, 0.90, 0.01
@@ -57,10 +57,7 @@ def _check_02_2(fn: Any) -> None:
         (np.array([True, False, False]), np.array([True, True, False]), 0.5, "boolean arrays"),
     ]
     for y_true, y_pred, expected, what in cases:
-        try:
-            got = fn(y_true.copy(), y_pred.copy())
-        except Exception as exc:  # show the student's error as feedback
-            fail(f"For {what} your function raised {type(exc).__name__}: {exc}")
+        got = call_student(fn, what, y_true.copy(), y_pred.copy())
         try:
             got = float(got)
         except (TypeError, ValueError):
@@ -95,11 +92,8 @@ def _check_02_3(fn: Any) -> None:
         (empty, empty, 1.0, "two empty masks (the convention of the exercise)"),
     ]
     for a, b, expected, what in cases:
-        try:
-            got = fn(a.copy(), b.copy())
-        except Exception as exc:
-            fail(f"For {what} your function raised {type(exc).__name__}: {exc}",
-                 "handle the case |A| + |B| = 0 before dividing" if what.startswith("two empty") else None)
+        got = call_student(fn, what, a.copy(), b.copy(),
+                           hint="handle the case |A| + |B| = 0 before dividing" if what.startswith("two empty") else None)
         try:
             got = float(got)
         except (TypeError, ValueError):

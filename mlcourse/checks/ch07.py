@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from mlcourse.exercises import as_number, exercise, fail
+from mlcourse.exercises import as_number, call_student, exercise, fail
 
 # Principal components needed to explain a fraction of the pixel variance of the 4,708
 # PneumoniaMNIST training images (pixels scaled to [0, 1]); computed once with an SVD.
@@ -51,11 +51,8 @@ def _check_07_2(fn: Any) -> None:
         (np.array([0, 0, 1, 1, 1, 2]), np.array([0, 1, 0, 1, 1, 2]), 4 / 6, "three clusters and three classes"),
     ]
     for clusters, truth, expected, what in cases:
-        try:
-            got = fn(clusters.copy(), truth.copy())
-        except Exception as err:  # noqa: BLE001 - report any failure to the student
-            fail(f"For {what} your function raised {type(err).__name__}: {err}.",
-                 "flatten the labels with np.ravel and loop over the cluster ids that occur")
+        got = call_student(fn, what, clusters.copy(), truth.copy(),
+                           hint="flatten the labels with np.ravel and loop over the cluster ids that occur")
         try:
             got = float(got)
         except (TypeError, ValueError):
@@ -91,10 +88,7 @@ def _check_07_3(fn: Any) -> None:
          "two components with the same mean and different variances"),
     ]
     for x, w, mu, var, what in cases:
-        try:
-            got = np.asarray(fn(x.copy(), w.copy(), mu.copy(), var.copy()), dtype=float)
-        except Exception as err:  # noqa: BLE001 - report any failure to the student
-            fail(f"For {what} your function raised {type(err).__name__}: {err}.")
+        got = np.asarray(call_student(fn, what, x.copy(), w.copy(), mu.copy(), var.copy()), dtype=float)
         expected = _responsibilities(x, w, mu, var)
         if got.shape != expected.shape:
             fail(f"For {what} the result has shape {got.shape}; it needs one row per point and one column "
