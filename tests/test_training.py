@@ -59,3 +59,35 @@ def test_keep_best_explains_a_missing_metric():
         model.fit(np.zeros((4, 2)), np.zeros(4), epochs=1, verbose=0, callbacks=[KeepBest("val_auc")])
     with pytest.raises(ValueError, match="mode must be"):
         KeepBest(mode="best")
+
+
+def test_medmnist_validation_logs_the_evaluators_auc_and_feeds_keep_best():
+    import keras
+
+    from mlcourse import metrics
+    from mlcourse.training import KeepBest, MedMNISTValidation
+
+    keras.utils.set_random_seed(1)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(96, 3)).astype("float32")
+    y = (x[:, 0] + 0.5 * rng.normal(size=96) > 0).astype("int64")[:, None]
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy")
+    val = MedMNISTValidation(x[:48], y[:48], "binary-class")
+    keep = KeepBest("val_auc")
+    hist = model.fit(x[48:], y[48:], epochs=4, batch_size=16, verbose=0, callbacks=[val, keep])
+    assert [row["epoch"] for row in val.history] == [1, 2, 3, 4]
+    assert hist.history["val_auc"] == pytest.approx([row["val_auc"] for row in val.history])
+    times = [row["elapsed_s"] for row in val.history]
+    assert times == sorted(times) and times[0] > 0
+    best = int(np.argmax(hist.history["val_auc"]))
+    assert keep.best_epoch == best
+    scores = model.predict(x[:48], verbose=0)   # the restored best epoch
+    assert metrics.medmnist_auc(y[:48], scores, "binary-class") == pytest.approx(hist.history["val_auc"][best])
+
+
+def test_medmnist_validation_refuses_mismatched_arrays():
+    from mlcourse.training import MedMNISTValidation
+
+    with pytest.raises(ValueError, match="images but y_val has"):
+        MedMNISTValidation(np.zeros((3, 2)), np.zeros(4), "binary-class")

@@ -1,4 +1,4 @@
-"""Small Keras 3 building blocks for the autoencoder chapter: a reparameterised `Sampling` layer, a
+"""The variational autoencoder of chapter 09: a reparameterised `Sampling` layer, a
 `VAE` model that adds its KL term with `add_loss`, and the matching reconstruction loss.
 
 Everything uses `keras.layers`, `keras.ops` and `keras.random` only, so it runs unchanged on the
