@@ -91,3 +91,57 @@ def test_medmnist_validation_refuses_mismatched_arrays():
 
     with pytest.raises(ValueError, match="images but y_val has"):
         MedMNISTValidation(np.zeros((3, 2)), np.zeros(4), "binary-class")
+
+
+def test_prepare_images_scales_uint8_adds_a_channel_and_refuses_bad_input():
+    from mlcourse.training import prepare_images
+
+    x = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)
+    out = prepare_images(x)
+    assert out.shape == (1, 2, 2, 1) and out.dtype == np.float32
+    assert np.allclose(out[0, :, :, 0], [[0.0, 1.0], [0.2, 0.4]])
+    rgb = np.zeros((2, 4, 4, 3), np.uint8)
+    assert prepare_images(rgb).shape == (2, 4, 4, 3)
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
+        prepare_images(np.full((1, 2, 2), 3.0))
+    with pytest.raises(ValueError, match="expected images of shape"):
+        prepare_images(np.zeros((2, 2)))
+
+
+def test_learning_rate_schedules_follow_their_definitions():
+    from mlcourse.training import learning_rate_schedule
+
+    assert learning_rate_schedule("constant", 0.1, 10, 5) == 0.1
+    med = learning_rate_schedule("medmnist", 1e-3, 100, 2)     # x0.1 after epoch 50 and after epoch 75
+    values = [float(med(step)) for step in (0, 99, 101, 149, 151)]
+    assert values == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4, 1e-5])
+    cos = learning_rate_schedule("cosine", 1.0, 10, 10)
+    assert float(cos(0)) == pytest.approx(1.0) and float(cos(50)) == pytest.approx(0.5, abs=1e-6)
+    assert float(cos(100)) == pytest.approx(0.0, abs=1e-6)
+    warm = learning_rate_schedule("cosine", 1.0, 10, 10, warmup_epochs=2)
+    assert float(warm(10)) == pytest.approx(0.5) and float(warm(20)) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="unknown schedule"):
+        learning_rate_schedule("step", 1.0, 1, 1)
+
+
+def test_fit_classifier_keeps_the_best_validation_epoch_and_learns_a_separable_task():
+    import keras
+
+    from mlcourse import metrics, models
+    from mlcourse.training import fit_classifier, predict_scores
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, size=(160, 1))
+    x = rng.integers(0, 100, size=(160, 28, 28), dtype=np.uint8)
+    x[y[:, 0] == 1, 8:20, 8:20] += 150                    # class 1: a bright square
+    model = models.compact_cnn((28, 28, 1), 2, widths=(8, 16), dropout=0.0)
+    result = fit_classifier(model, (x[:120], y[:120]), (x[120:], y[120:]), task="binary-class",
+                            epochs=4, batch_size=32, lr=5e-3, label_smoothing=0.1)
+    aucs = [row["val_auc"] for row in result.validation]
+    assert result.best_epoch == int(np.argmax(aucs)) + 1 and result.best_val_auc == max(aucs)
+    scores = predict_scores(model, x[120:])
+    assert metrics.medmnist_auc(y[120:], scores, "binary-class") == pytest.approx(result.best_val_auc)
+    assert result.best_val_auc > 0.9 and result.seconds > 0
+    with pytest.raises(ValueError, match="epochs must be at least 1"):
+        fit_classifier(model, (x, y), (x, y), task="binary-class", epochs=0)
