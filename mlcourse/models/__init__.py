@@ -23,3 +23,23 @@ from mlcourse.models.cnn import (  # noqa: E402
 )
 
 __all__ += ["augmentation", "basic_block", "case_study_cnn", "classifier_head", "compact_cnn", "resnet18_28"]
+from mlcourse.models.efficientnet import (  # noqa: E402
+    efficientnet_lite0,
+    imagenet_backbone,
+    input_adapter,
+    preprocess,
+    read_torch_state_dict,
+)
+
+__all__ += ["efficientnet_lite0", "imagenet_backbone", "input_adapter", "preprocess", "read_torch_state_dict"]
+from mlcourse.models.gan import (  # noqa: E402
+    GAN,
+    build_discriminator,
+    build_generator,
+    frechet_distance,
+    mean_pairwise_distance,
+    nearest_neighbours,
+)
+
+__all__ += ["GAN", "build_discriminator", "build_generator", "frechet_distance", "mean_pairwise_distance",
+            "nearest_neighbours"]

