@@ -199,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--skip-notebooks", action="store_true", help="read the committed results/*.json instead")
     parser.add_argument("--skip-race", action="store_true", help="do not run the time-to-baseline race")
+    parser.add_argument("--reuse-race", action="store_true",
+                        help="report the race saved by an earlier run (race.json in --out) instead of running it")
     parser.add_argument("--chapters", nargs="*", default=list(NOTEBOOKS), choices=list(NOTEBOOKS))
     parser.add_argument("--max-seconds", type=float, default=1800.0,
                         help="training seconds after which a model in the race is stopped (default 1800)")
@@ -217,12 +219,18 @@ def main(argv: list[str] | None = None) -> int:
     folder = ROOT / "results" if args.skip_notebooks else run_dir
     records = {ch: read_records(folder, ch) for ch in args.chapters}
     race_result = None
-    if not args.skip_race:
+    out.mkdir(parents=True, exist_ok=True)
+    if args.reuse_race:
+        race_result = json.loads((out / "race.json").read_text(encoding="utf-8"))
+        print(f"reusing the race of {race_result.get('date', 'an earlier run')} from {out / 'race.json'}")
+    elif not args.skip_race:
         print("time-to-baseline race on PneumoniaMNIST ...", flush=True)
         race_result = race(args.max_seconds)
+        race_result["date"] = time.strftime("%Y-%m-%d %H:%M")
+        race_result["load_average_after"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+        (out / "race.json").write_text(json.dumps(race_result, indent=2) + "\n", encoding="utf-8")
     rows = target_rows(records, times, race_result)
     print(render(rows))
-    out.mkdir(parents=True, exist_ok=True)
     summary = {"machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}",
                "keras_backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
                "date": time.strftime("%Y-%m-%d"), "results_from": str(folder.relative_to(ROOT)),
