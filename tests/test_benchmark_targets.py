@@ -58,6 +58,12 @@ def test_target_rows_mark_met_and_missed_targets():
     assert rows["notebook 13_architectures.ipynb full mode (s)"][3] == "NO"
     assert rows["ratio ResNet-18 (28) / ch11 CNN"][2] == "25.0"
     table = bt.render(list(rows.values()))
+    unreached = {"target_auc": 0.944, "ratio": None, "cnn": {"seconds": 10.0},
+                 "resnet18_28": {"seconds": None, "epochs": [{"train_s": 100.0, "test_auc": 0.90},
+                                                            {"train_s": 400.0, "test_auc": 0.9437}]}}
+    rows2 = {r[0]: r for r in bt.target_rows({}, {}, unreached)}
+    assert rows2["time to test AUC 0.944: ResNet-18 (28), MedMNIST recipe (s)"][2] == "> 400 (not reached; best 0.9437)"
+    assert rows2["ratio ResNet-18 (28) / ch11 CNN"][2] == "> 40.0"
     assert table.splitlines()[0].startswith("| target") and len(table.splitlines()) == len(rows) + 2
 
 
