@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mlcourse.config import display_path, is_fast
+from mlcourse.paths import display_path, is_fast, results_dir
 
 __all__ = [
     "SOURCE",
@@ -182,17 +182,6 @@ def benchmark_table(dataset: str) -> str:
 
 
 # ----------------------------------------------------------------------------- results records
-
-
-def results_dir() -> Path:
-    """Folder for results records: $MLCOURSE_RESULTS_DIR, else <repo root>/results, else ./results."""
-    env = os.environ.get("MLCOURSE_RESULTS_DIR", "").strip()
-    if env:
-        return Path(env).expanduser()
-    root = Path(__file__).resolve().parent.parent
-    if (root / "pyproject.toml").is_file():
-        return root / "results"
-    return Path.cwd() / "results"
 
 
 def _json_ready(value: Any, where: str) -> Any:

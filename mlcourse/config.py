@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.metadata
 import os
 import platform
 import random
@@ -12,7 +13,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-FAST_ENV = "MLCOURSE_FAST"
+from mlcourse.paths import cache_dir, data_dir, display_path, is_fast
 
 
 @dataclass(frozen=True)
@@ -24,33 +25,6 @@ class Config:
     backend: str
     data_dir: Path | None
     cache_dir: Path
-
-
-def is_fast() -> bool:
-    """True when fast mode is on (environment variable MLCOURSE_FAST=1)."""
-    value = os.environ.get(FAST_ENV, "0").strip().lower()
-    if value in ("", "0", "false", "no", "off"):
-        return False
-    if value in ("1", "true", "yes", "on"):
-        return True
-    raise ValueError(f"{FAST_ENV}={value!r} is not understood: set it to 1 (fast mode) or 0 (full mode).")
-
-
-def display_path(path: str | os.PathLike | None) -> str:
-    """A path as a student should see it: under the home folder as ~/..., else relative when shorter."""
-    if path is None:
-        return "(not set)"
-    p = Path(path).expanduser().absolute()
-    home = Path.home().absolute()
-    try:
-        return str(Path("~") / p.relative_to(home))
-    except ValueError:
-        pass
-    try:
-        rel = os.path.relpath(p)
-    except ValueError:  # another drive on Windows
-        return str(p)
-    return rel if len(rel) <= len(str(p)) else str(p)
 
 
 def _format_warning(message, category, filename, lineno, line=None) -> str:
@@ -123,19 +97,17 @@ def setup(seed: int = 42, verbose: bool = True) -> Config:
     import numpy as np
     import sklearn
 
-    import mlcourse
-    from mlcourse import data
 
     cfg = Config(
         seed=seed,
         fast=fast,
         backend=keras.config.backend(),
-        data_dir=data.data_dir(),
-        cache_dir=data.cache_dir(),
+        data_dir=data_dir(),
+        cache_dir=cache_dir(),
     )
     if verbose:
         devices = _devices()
-        print(f"Python {platform.python_version()} on {platform.system()} | mlcourse {mlcourse.__version__}")
+        print(f"Python {platform.python_version()} on {platform.system()} | mlcourse {_package_version()}")
         print(f"numpy {np.__version__} | scikit-learn {sklearn.__version__} | keras {keras.__version__}"
               f" (backend: {cfg.backend} {_backend_version(cfg.backend)})")
         print(f"devices: {', '.join(devices)}")
@@ -144,6 +116,14 @@ def setup(seed: int = 42, verbose: bool = True) -> Config:
         print(f"mode: {'FAST (MLCOURSE_FAST=1, shrunk for CI)' if fast else 'full'} | seed: {seed}")
         print(f"data folder: {display_path(cfg.data_dir)} | cache: {display_path(cfg.cache_dir)}")
     return cfg
+
+
+def _package_version() -> str:
+    """The installed version of the mlcourse package, or 'unknown' when it is not installed."""
+    try:
+        return importlib.metadata.version("mlcourse")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _backend_version(backend: str) -> str:

@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import socket
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -26,7 +25,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from mlcourse.config import display_path
+from mlcourse.paths import cache_dir, data_dir, display_path, mirror_dirs
 
 _REGISTRY = json.loads(resources.files("mlcourse").joinpath("medmnist_info.json").read_text("utf-8"))
 INFO: dict[str, dict] = _REGISTRY["subsets"]
@@ -38,7 +37,6 @@ SPLITS: tuple[str, ...] = ("train", "val", "test")
 KEYS: tuple[str, ...] = tuple(f"{s}_{k}" for s in SPLITS for k in ("images", "labels"))
 TASKS: tuple[str, ...] = ("binary-class", "multi-class", "multi-label, binary-class", "ordinal-regression")
 
-DATA_ENV, MIRRORS_ENV, CACHE_ENV = "MLCOURSE_DATA_DIR", "MLCOURSE_MIRRORS", "MLCOURSE_CACHE_DIR"
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
@@ -104,32 +102,7 @@ def citation(flag: str) -> str:
 # ----------------------------------------------------------------------------- folders
 
 
-def cache_dir() -> Path:
-    """The user cache folder: MLCOURSE_CACHE_DIR, else the platform's cache folder + 'mlcourse'."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-        return base / "mlcourse" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "mlcourse"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mlcourse"
-
-
-def data_dir() -> Path | None:
-    """The course data folder named by MLCOURSE_DATA_DIR, or None."""
-    value = os.environ.get(DATA_ENV)
-    return Path(value).expanduser() if value else None
-
-
 _env_data_dir = data_dir  # `load(data_dir=...)` shadows the name inside functions
-
-
-def mirror_dirs(extra: Iterable[str | os.PathLike] | None = None) -> list[Path]:
-    """Local mirror folders: those passed in, then those in MLCOURSE_MIRRORS."""
-    folders = [Path(p).expanduser() for p in (extra or [])]
-    folders += [Path(p).expanduser() for p in os.environ.get(MIRRORS_ENV, "").split(os.pathsep) if p]
-    return folders
 
 
 def search_path(data_dir: str | os.PathLike | None = None,

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from mlcourse import benchmarks
+from mlcourse import benchmarks, paths
 
 
 def record(**changes):
@@ -92,12 +92,12 @@ def test_compare_other_baselines_and_errors():
 
 
 def test_results_dir_env(results_env):
-    assert benchmarks.results_dir() == results_env
+    assert paths.results_dir() == results_env
 
 
 def test_results_dir_default(monkeypatch):
     monkeypatch.delenv("MLCOURSE_RESULTS_DIR", raising=False)
-    assert benchmarks.results_dir().name == "results"
+    assert paths.results_dir().name == "results"
 
 
 def test_fast_mode_writes_nothing(results_env, monkeypatch, capsys):

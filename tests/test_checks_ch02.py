@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlcourse import metrics
+from mlcourse import metrics, segmentation
 from mlcourse.exercises import EXERCISES, ExerciseFailed, check
 
 
@@ -93,7 +93,7 @@ def _naive_dice(a, b):
 
 def test_02_3_right():
     check("02.3", _good_dice)
-    check("02.3", metrics.dice)
+    check("02.3", segmentation.dice)
 
 
 @pytest.mark.parametrize("wrong, feedback", [

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import mlcourse
-from mlcourse import config
+from mlcourse import config, paths
 
 
 @pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("0", False), ("", False), ("off", False)])
@@ -26,8 +26,8 @@ def test_is_fast_rejects_nonsense(monkeypatch):
 
 def test_display_path_hides_the_home_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert config.display_path(tmp_path / ".cache" / "mlcourse") == str(Path("~/.cache/mlcourse"))
-    assert config.display_path(None) == "(not set)"
+    assert paths.display_path(tmp_path / ".cache" / "mlcourse") == str(Path("~/.cache/mlcourse"))
+    assert paths.display_path(None) == "(not set)"
 
 
 def test_setup_reports_and_seeds(monkeypatch, capsys, tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlcourse import data
+from mlcourse import data, paths
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "medmnist"
 FLAG = "breastmnist"  # small official split sizes (546/78/156): cheap to fake in the official format
@@ -109,9 +109,9 @@ def server():
 @pytest.fixture(autouse=True)
 def isolated_folders(tmp_path, monkeypatch):
     """Every test gets its own empty cache and no data folder or mirrors from the environment."""
-    monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "cache"))
-    monkeypatch.delenv(data.DATA_ENV, raising=False)
-    monkeypatch.delenv(data.MIRRORS_ENV, raising=False)
+    monkeypatch.setenv(paths.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.delenv(paths.DATA_ENV, raising=False)
+    monkeypatch.delenv(paths.MIRRORS_ENV, raising=False)
     data._MD5_MEMO.clear()
     return tmp_path
 
@@ -185,20 +185,20 @@ def test_resolution_order_data_dir_then_mirrors_then_cache(tmp_path, monkeypatch
     payload = make_npz()
     (c / "breastmnist.npz").write_bytes(payload)
     assert data.locate(FLAG) == c / "breastmnist.npz"
-    monkeypatch.setenv(data.MIRRORS_ENV, str(m))
+    monkeypatch.setenv(paths.MIRRORS_ENV, str(m))
     (m / "breastmnist.npz").write_bytes(payload)
     assert data.locate(FLAG) == m / "breastmnist.npz"
-    monkeypatch.setenv(data.DATA_ENV, str(d))
+    monkeypatch.setenv(paths.DATA_ENV, str(d))
     (d / "breastmnist.npz").write_bytes(payload)
     assert data.locate(FLAG) == d / "breastmnist.npz"
     assert data.search_path() == [d, m, c]
 
 
 def test_cache_dir_follows_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "x"))
-    assert data.cache_dir() == tmp_path / "x"
-    monkeypatch.delenv(data.CACHE_ENV)
-    assert data.cache_dir().name == "mlcourse"
+    monkeypatch.setenv(paths.CACHE_ENV, str(tmp_path / "x"))
+    assert paths.cache_dir() == tmp_path / "x"
+    monkeypatch.delenv(paths.CACHE_ENV)
+    assert paths.cache_dir().name == "mlcourse"
 
 
 # ----------------------------------------------------------------------------- download
@@ -219,7 +219,7 @@ def test_normal_download_lands_in_cache_and_loads(server, monkeypatch, isolated_
 
 def test_download_goes_to_data_dir_when_set(server, monkeypatch, tmp_path):
     serve_as(server, monkeypatch, make_npz())
-    monkeypatch.setenv(data.DATA_ENV, str(tmp_path / "course-data"))
+    monkeypatch.setenv(paths.DATA_ENV, str(tmp_path / "course-data"))
     data.load(FLAG, retries=0)
     assert folder_listing(tmp_path / "course-data") == ["breastmnist.npz"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_data import SHARED, Server, make_npz, serve_as
 
-from mlcourse import data
+from mlcourse import data, paths
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,8 +28,8 @@ prefetch, verify = load_script("prefetch"), load_script("verify")
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "cache"))
-    monkeypatch.delenv(data.DATA_ENV, raising=False)
+    monkeypatch.setenv(paths.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.delenv(paths.DATA_ENV, raising=False)
 
 
 @pytest.fixture

