@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from notebook_code import scratch_namespace
 from sklearn.datasets import make_blobs, make_classification
 from sklearn.neighbors import KNeighborsClassifier
-
-from notebook_code import scratch_namespace
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from notebook_code import scratch_namespace
 from sklearn.datasets import make_blobs
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
-
-from notebook_code import scratch_namespace
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +51,7 @@ def test_close_to_sklearn_svc_linear(ns, seed, C):
     j_sk = ns["hinge_objective"](w_sk, b_sk, X, s, C)
     if C <= 1:                                         # sub-gradient descent is slow for large C on separable data
         assert j_ours <= 1.05 * j_sk + 0.1                                         # nearly optimal
-    assert j_ours >= j_sk * (1 - 1e-4) - 1e-3                                      # libsvm solves to a tolerance of 1e-3
+    assert j_ours >= j_sk * (1 - 1e-4) - 1e-3  # libsvm solves to a tolerance of 1e-3
 
 
 @pytest.mark.parametrize("seed", [4, 5])

@@ -6,10 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from notebook_code import scratch_namespace
 from sklearn.datasets import make_classification
 from sklearn.tree import DecisionTreeClassifier
-
-from notebook_code import scratch_namespace
 
 ns = scratch_namespace("05_trees.ipynb")
 gini, entropy, best_split, best_stump = ns["gini"], ns["entropy"], ns["best_split"], ns["best_stump"]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from notebook_code import scratch_namespace
 from sklearn.datasets import make_classification
 from sklearn.naive_bayes import GaussianNB
-
-from notebook_code import scratch_namespace
 
 ns = scratch_namespace("06_bayes.ipynb")
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from notebook_code import scratch_namespace
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
-
-from notebook_code import scratch_namespace
 
 
 @pytest.fixture(scope="module")

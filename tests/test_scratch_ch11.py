@@ -7,10 +7,10 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+from notebook_code import scratch_namespace
 from scipy import signal
 
 from mlcourse.exercises import check
-from notebook_code import scratch_namespace
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +87,10 @@ def test_output_size_examples_and_errors(ns):
             size(*args)
 
 
-@pytest.mark.parametrize("mode, layer", [("max", keras.layers.MaxPooling2D), ("average", keras.layers.AveragePooling2D)])
-@pytest.mark.parametrize("shape, size, stride", [((8, 8), 2, None), ((9, 7), 2, None), ((10, 10), 3, 2), ((6, 6), 3, 1)])
+@pytest.mark.parametrize("mode, layer", [("max", keras.layers.MaxPooling2D),
+                                         ("average", keras.layers.AveragePooling2D)])
+@pytest.mark.parametrize("shape, size, stride",
+                         [((8, 8), 2, None), ((9, 7), 2, None), ((10, 10), 3, 2), ((6, 6), 3, 1)])
 def test_pooling_matches_keras(ns, mode, layer, shape, size, stride):
     x = np.random.default_rng(6).normal(size=shape)
     ours = ns["pool2d"](x, size, stride, mode=mode)
@@ -117,7 +119,8 @@ def test_receptive_field_known_stacks(ns, stack, expected):
 
 
 def test_receptive_field_matches_an_impulse_response(ns):
-    """A linear stack of positive random kernels: the input columns that move one output unit span its receptive field."""
+    """A linear stack of positive random kernels: the input columns that move one output unit span its
+    receptive field."""
     stack = [(3, 1), (5, 2), (3, 1), (2, 2), (3, 1)]
     keras.utils.set_random_seed(0)
     inputs = keras.Input((64, 64, 1))

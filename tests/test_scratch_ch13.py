@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from notebook_code import scratch_namespace
 
 keras = pytest.importorskip("keras")

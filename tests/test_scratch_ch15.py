@@ -35,7 +35,10 @@ def test_generator_gradients_match_finite_differences(ns):
     d = 1 / (1 + np.exp(-a))
     sat, nonsat = ns["generator_gradients"](d)
     h = 1e-6
-    sig = lambda t: 1 / (1 + np.exp(-t))
+
+    def sig(t):
+        return 1 / (1 + np.exp(-t))
+
     fd_sat = (np.log(1 - sig(a + h)) - np.log(1 - sig(a - h))) / (2 * h)
     fd_non = (-np.log(sig(a + h)) + np.log(sig(a - h))) / (2 * h)
     assert np.allclose(sat, fd_sat, atol=1e-6)

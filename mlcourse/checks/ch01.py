@@ -24,7 +24,8 @@ def _check_01_1(answer: Any) -> None:
         fail("Those look like stored pixel values of one particular file, not Hounsfield units.",
              "the Hounsfield scale itself does not depend on the scanner's rescale intercept")
     if abs(water) >= 1:
-        fail("The value for water is wrong.", "the Hounsfield scale is built around water: HU = 1000 (mu - mu_water) / (mu_water - mu_air)")
+        fail("The value for water is wrong.",
+             "the Hounsfield scale is built around water: HU = 1000 (mu - mu_water) / (mu_water - mu_air)")
     if abs(air + 1000) >= 1:
         fail("The value for air is wrong.", "put mu = mu_air into the definition of the HU")
 
@@ -59,8 +60,10 @@ def _check_01_2(fn: Any) -> None:
                 fail(f"For {what} the values run from 0 to 255.", "return values in [0, 1], not grey levels")
             fail(f"For {what} some values lie outside [0, 1].", "values beyond the window edges must be clipped")
         if np.allclose(got, np.clip((image.astype(float) - center) / width, 0, 1), atol=1e-6):
-            fail(f"For {what} the window seems to start at the centre.", "the window runs from center - width/2 to center + width/2")
-        fail(f"For {what} the values are wrong.", "map the lower edge of the window to 0 and the upper edge to 1, linearly")
+            fail(f"For {what} the window seems to start at the centre.",
+                 "the window runs from center - width/2 to center + width/2")
+        fail(f"For {what} the values are wrong.",
+             "map the lower edge of the window to 0 and the upper edge to 1, linearly")
     for bad_width in (0, -400):
         try:
             fn(np.zeros(3), 40, bad_width)
@@ -114,7 +117,8 @@ def _check_01_3(fn: Any) -> None:
         if not (len(test) and len(train)):
             fail(f"For {what} one of the two parts is empty.")
         if abs(n_test - target) > 1:
-            fail(f"For {what} the test part holds {n_test} of {n_patients} patients, far from test_fraction={fraction}.",
+            fail(f"For {what} the test part holds {n_test} of {n_patients} patients, "
+                 f"far from test_fraction={fraction}.",
                  "test_fraction is a fraction of patients, not of images")
     ids = _patient_cases()[0][0]
     a = fn(ids.copy(), test_fraction=0.2, seed=0)

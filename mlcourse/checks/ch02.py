@@ -92,8 +92,8 @@ def _check_02_3(fn: Any) -> None:
         (empty, empty, 1.0, "two empty masks (the convention of the exercise)"),
     ]
     for a, b, expected, what in cases:
-        got = call_student(fn, what, a.copy(), b.copy(),
-                           hint="handle the case |A| + |B| = 0 before dividing" if what.startswith("two empty") else None)
+        hint = "handle the case |A| + |B| = 0 before dividing" if what.startswith("two empty") else None
+        got = call_student(fn, what, a.copy(), b.copy(), hint=hint)
         try:
             got = float(got)
         except (TypeError, ValueError):

@@ -32,13 +32,16 @@ def _check_03_1(fn: Any) -> None:
              "compute them per feature, along axis 0")
     if not np.allclose(z_train, (train - mean) / sd, atol=1e-6):
         if np.allclose(z_train, (train - mean) / train.std(axis=0, ddof=1), atol=1e-6):
-            fail("Close: you used the sample standard deviation (ddof=1).", "use NumPy's default, ddof=0, as StandardScaler does")
-        fail("Z_train is not standardised correctly.", "each column of Z_train should have mean 0 and standard deviation 1")
+            fail("Close: you used the sample standard deviation (ddof=1).",
+                 "use NumPy's default, ddof=0, as StandardScaler does")
+        fail("Z_train is not standardised correctly.",
+             "each column of Z_train should have mean 0 and standard deviation 1")
     if np.allclose(z_other, (other - other.mean(axis=0)) / other.std(axis=0), atol=1e-6):
         fail("Z_other was standardised with its own statistics: that leaks information about the other set "
              "and puts the two sets on different scales.", "reuse the training mean and standard deviation")
     if not np.allclose(z_other, (other - mean) / sd, atol=1e-6):
-        fail("Z_other is not standardised correctly.", "subtract the training mean and divide by the training standard deviation")
+        fail("Z_other is not standardised correctly.",
+             "subtract the training mean and divide by the training standard deviation")
     constant = np.column_stack([train[:, 0], np.full(len(train), 7.0)])
     got = call_student(fn, "an array with a constant feature", constant, np.array([[1.0, 7.0], [2.0, 9.0]]))
     z_train, z_other = (np.asarray(g, dtype=float) for g in got)
@@ -63,8 +66,10 @@ def _check_03_2(answer: Any) -> None:
     if abs(value - np.sqrt(right)) <= 0.05 * np.sqrt(right) or abs(value - np.sqrt(D_03_2 / 3)) < 1:
         fail("That looks like a distance, not a squared distance.", "squared distances add up over coordinates")
     if abs(value - 1 / 6) < 1e-3 or abs(value - 1 / 12) < 1e-3:
-        fail("That is the answer for a single coordinate (d = 1).", "the squared distance is a sum over all d coordinates")
-    fail("Not the right value.", "find E[(U - V)^2] for one coordinate, with U and V uniform on [0, 1], then use d = 784")
+        fail("That is the answer for a single coordinate (d = 1).",
+             "the squared distance is a sum over all d coordinates")
+    fail("Not the right value.",
+         "find E[(U - V)^2] for one coordinate, with U and V uniform on [0, 1], then use d = 784")
 
 
 def _loo_reference(X: np.ndarray, y: np.ndarray, k: int, include_self: bool = False) -> float:
@@ -104,9 +109,11 @@ def _check_03_3(fn: Any) -> None:
             continue
         if abs(got - _loo_reference(X, flat, k, include_self=True)) < 1e-9:
             fail(f"For {what} each point votes for itself.",
-                 "exclude the point itself from its neighbours, e.g. set the diagonal of the distance matrix to infinity")
+                 "exclude the point itself from its neighbours, "
+                 "e.g. set the diagonal of the distance matrix to infinity")
         if abs(got - _loo_reference(X, flat, k + 1, include_self=True)) < 1e-9 and k > 1:
             fail(f"For {what} the result matches k + 1 neighbours with the point itself among them.",
                  "drop the point itself, then take k neighbours")
         fail(f"For {what} the leave-one-out accuracy is not right.",
-             "for each point: the k nearest OTHER points, their majority label (ties: smallest label), compared with its own")
+             "for each point: the k nearest OTHER points, their majority label (ties: smallest label), "
+             "compared with its own")

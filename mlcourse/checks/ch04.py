@@ -76,7 +76,8 @@ def _check_04_2(answer: Any) -> None:
         fail("You divided by the squared norm of w.", "distances to a hyperplane divide by ||w||, not ||w||^2")
     if abs(value - 2 / 7) < 1e-3 or abs(value - 1 / 7) < 1e-3:
         fail("||w|| is the Euclidean norm, not the sum of the components.")
-    fail("Not the right width.", "the distance of a point x to the line w.x + b = 0 is |w.x + b| / ||w||; b does not matter here")
+    fail("Not the right width.",
+         "the distance of a point x to the line w.x + b = 0 is |w.x + b| / ||w||; b does not matter here")
 
 
 @exercise("04.3", "code", "the RBF kernel matrix")
@@ -99,7 +100,8 @@ def _check_04_3(fn: Any) -> None:
             fail("You used the distance, not the SQUARED distance.", None)
         if np.allclose(got, np.exp(gamma * d2), rtol=1e-8):
             fail("The sign in the exponent is wrong: the kernel must fall from 1 towards 0 with distance.")
-        if np.allclose(got, np.exp(-d2 / gamma), atol=1e-10) or np.allclose(got, np.exp(-d2 / (2 * gamma ** 2)), atol=1e-10):
+        as_width = np.exp(-d2 / gamma), np.exp(-d2 / (2 * gamma ** 2))
+        if any(np.allclose(got, wrong, atol=1e-10) for wrong in as_width):
             fail("gamma multiplies the squared distance; it is not a width parameter sigma.")
         fail(f"For gamma = {gamma} the kernel values are not right.", "K_ij = exp(-gamma * ||a_i - b_j||^2)")
     same = np.asarray(call_student(fn, "A with itself", A.copy(), A.copy(), 1.0), dtype=float)

@@ -42,7 +42,8 @@ def _check_08_1(answer: Any) -> None:
     if value == D_08_1 * H_08_1:
         fail("Close: that counts the weights only.", "a Dense layer also has one bias per unit")
     if value in (128 * H_08_1 + H_08_1, 128 * H_08_1):
-        fail("You used 128 inputs, but the flattened image has one input per pixel.", "how many pixels has a 128x128 image?")
+        fail("You used 128 inputs, but the flattened image has one input per pixel.",
+             "how many pixels has a 128x128 image?")
     if value in (D_08_1 * H_08_1 + D_08_1,):
         fail("That adds one bias per input; biases belong to the units.", "count one bias per unit of the layer")
     if value in (D_08_1 + H_08_1, D_08_1 * 3 * H_08_1 + H_08_1):
@@ -77,7 +78,8 @@ def _check_08_2(fn: Any) -> None:
             fail("You computed sigma(z) (1 - z).", "both factors involve sigma(z)")
         if np.allclose(got, np.exp(-z) / (1 + np.exp(-z))):
             fail("That is 1 - sigma(z), one of the two factors only.")
-        fail("The values are not sigma'(z).", "differentiate 1 / (1 + e^-z); the result can be written with sigma(z) only")
+        fail("The values are not sigma'(z).",
+             "differentiate 1 / (1 + e^-z); the result can be written with sigma(z) only")
     one = _call(fn, "a single number z = 0", 0.0)
     try:
         one = float(np.asarray(one, dtype=float).ravel()[0]) if np.size(one) == 1 else None

@@ -43,7 +43,8 @@ def _check_09_2(fn: Any) -> None:
     if not callable(fn):
         fail("Pass the function itself (kl_to_standard_normal), not its result.")
     for mu, log_var in _KL_CASES:
-        got = call_student(fn, f"mu = {mu.tolist()}, log_var = {np.round(log_var, 3).tolist()}", mu.copy(), log_var.copy())
+        what = f"mu = {mu.tolist()}, log_var = {np.round(log_var, 3).tolist()}"
+        got = call_student(fn, what, mu.copy(), log_var.copy())
         if got is None:
             fail("Your function returned None.", "return the array of KL values")
         got = np.asarray(got, dtype=float)

@@ -37,8 +37,10 @@ def _check_10_1(answer: Any) -> None:
              "the energy itself is a sum of three terms, no exponential")
     full = -A_10_1.sum() - B_10_1.sum() - W_10_1.sum()
     if abs(value - full) <= 1e-3:
-        fail("You summed over all units as if every unit were on.", "only the units with v_i = 1 and h_j = 1 contribute")
-    fail("Not the right energy.", "write out -a.v, -b.h and -v^T W h separately; only W's entries with v_i = h_j = 1 count")
+        fail("You summed over all units as if every unit were on.",
+             "only the units with v_i = 1 and h_j = 1 contribute")
+    fail("Not the right energy.",
+         "write out -a.v, -b.h and -v^T W h separately; only W's entries with v_i = h_j = 1 count")
 
 
 def _cases(seed: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]]:
@@ -100,9 +102,11 @@ def _check_10_3(fn: Any) -> None:
         if np.allclose(got, right, atol=1e-7):
             continue
         if np.allclose(got, -right, atol=1e-7):
-            fail(f"For {what} the sign is the wrong way round.", "F(v) = -log sum_h exp(-E(v, h)); F is low for likely v")
+            fail(f"For {what} the sign is the wrong way round.",
+                 "F(v) = -log sum_h exp(-E(v, h)); F is low for likely v")
         if np.allclose(got, -np.logaddexp(0.0, v @ W + b).sum(axis=1), atol=1e-7):
-            fail(f"For {what} the visible-bias term is missing.", "the term -a.v does not depend on h, so it stays in F")
+            fail(f"For {what} the visible-bias term is missing.",
+                 "the term -a.v does not depend on h, so it stays in F")
         if np.allclose(got, -v @ a - (v @ W + b).sum(axis=1), atol=1e-7):
             fail(f"For {what} the hidden units' term is not log(1 + exp(x)).",
                  "summing exp(-E) over h_j in {0, 1} gives 1 + exp(x_j) for each hidden unit")

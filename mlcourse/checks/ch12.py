@@ -141,4 +141,5 @@ def _check_12_4(answer: Any) -> None:
         fail("You used all 156 test images.", "a sensitivity is estimated from the malignant images only")
     if abs(value - se_pos) <= 5e-4:
         fail("That is one standard error.", "a 95 % interval spans about 1.96 standard errors on each side")
-    fail("Not the right half-width.", "standard error of a proportion: sqrt(p (1 - p) / n), with n the cases it is estimated on")
+    fail("Not the right half-width.",
+         "standard error of a proportion: sqrt(p (1 - p) / n), with n the cases it is estimated on")

@@ -31,7 +31,8 @@ def _check_13_1(answer: Any) -> None:
     if _is(value, CONV_WEIGHTS_13):
         fail("Close: that counts the kernel weights only.", "a Conv2D layer with use_bias=True has one bias per filter")
     if _is(value, K_13 * K_13 * C_OUT_13 + C_OUT_13) or _is(value, K_13 * K_13 * C_OUT_13):
-        fail("Each filter sees all input channels, not just one.", "a 3x3 filter on a 64-channel input has 3*3*64 weights")
+        fail("Each filter sees all input channels, not just one.",
+             "a 3x3 filter on a 64-channel input has 3*3*64 weights")
     if _is(value, CONV_WEIGHTS_13 + C_IN_13):
         fail("There is one bias per filter (output channel), not per input channel.")
     if _is(value, HW_13 * HW_13 * CONV_WEIGHTS_13) or _is(value, HW_13 * HW_13 * (CONV_WEIGHTS_13 + C_OUT_13)):
@@ -54,7 +55,8 @@ def _check_13_2(answer: Any) -> None:
         fail("Count output positions: the layer's output is 14x14.")
     if abs(value - HW_13 * HW_13 * K_13 * K_13 * C_OUT_13) <= 1e-6 * right:
         fail("Each output value sums over all input channels too.", "one output value costs 3*3*64 MACs")
-    fail("Not the right number.", "MACs = output height * output width * output channels * (kernel height * kernel width * input channels)")
+    fail("Not the right number.",
+         "MACs = output height * output width * output channels * (kernel height * kernel width * input channels)")
 
 
 @exercise("13.3", "numeric", "parameters of a basic block with a projection shortcut")
@@ -68,18 +70,21 @@ def _check_13_3(answer: Any) -> None:
     if _is(value, right):
         return
     if _is(value, conv1 + conv2 + 2 * bn):
-        fail("The projection shortcut is missing.", "when the width changes, the shortcut is a 1x1 convolution followed by batch norm")
+        fail("The projection shortcut is missing.",
+             "when the width changes, the shortcut is a 1x1 convolution followed by batch norm")
     if _is(value, conv1 + conv2 + proj + 2 * bn):
         fail("Nearly: the projection has its own batch normalisation too.")
     if _is(value, conv1 + conv2 + proj):
-        fail("The batch normalisation layers are missing.", "count_params() counts 4 numbers per channel for each of them")
+        fail("The batch normalisation layers are missing.",
+             "count_params() counts 4 numbers per channel for each of them")
     if _is(value, right - 3 * 2 * C_OUT_BLOCK):
         fail("That is the trainable count; count_params() also counts the moving mean and variance.")
     if _is(value, conv1 + conv2 + proj + 3 * bn + 3 * C_OUT_BLOCK):
         fail("The convolutions of the block have no bias (use_bias=False): batch norm supplies the shift.")
     if _is(value, 2 * 9 * C_IN_BLOCK * C_OUT_BLOCK + proj + 3 * bn):
         fail("The second convolution sees 128 input channels, not 64.")
-    fail("Not the right count.", "add up conv1 (3x3, 64->128), conv2 (3x3, 128->128), the 1x1 projection and three batch norms")
+    fail("Not the right count.",
+         "add up conv1 (3x3, 64->128), conv2 (3x3, 128->128), the 1x1 projection and three batch norms")
 
 
 @exercise("13.4", "numeric", "channels at the output of a dense block")
@@ -89,9 +94,11 @@ def _check_13_4(answer: Any) -> None:
     if _is(value, right):
         return
     if _is(value, LAYERS_13 * GROWTH_13):
-        fail("The block's input channels are missing.", "a dense block concatenates its input with every new layer's output")
+        fail("The block's input channels are missing.",
+             "a dense block concatenates its input with every new layer's output")
     if _is(value, GROWTH_13) or _is(value, K0_13 + GROWTH_13):
-        fail("Each layer adds its new channels to all that came before.", "the width grows by the growth rate at every layer")
+        fail("Each layer adds its new channels to all that came before.",
+             "the width grows by the growth rate at every layer")
     if _is(value, right // 2):
         fail("That is after a transition layer with compression 0.5; the question asks at the block's output.")
     if _is(value, K0_13 * 2 ** LAYERS_13):

@@ -56,7 +56,8 @@ def _frechet_reference(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2:
 _FD_CASES = [
     (np.array([0.0]), np.array([[1.0]]), np.array([3.0]), np.array([[4.0]])),
     (np.array([1.0, -1.0]), np.diag([1.0, 9.0]), np.array([0.0, 1.0]), np.diag([4.0, 1.0])),
-    (np.array([0.5, 0.2]), np.array([[2.0, 0.8], [0.8, 1.0]]), np.array([-0.3, 0.4]), np.array([[1.0, -0.3], [-0.3, 0.5]])),
+    (np.array([0.5, 0.2]), np.array([[2.0, 0.8], [0.8, 1.0]]),
+     np.array([-0.3, 0.4]), np.array([[1.0, -0.3], [-0.3, 0.5]])),
     (np.array([2.0, 2.0]), np.eye(2), np.array([2.0, 2.0]), np.eye(2)),
 ]
 
