@@ -6,17 +6,21 @@
     python3 course.py test [pytest args...]    # set up, then run the whole test suite
 
 "Set up" means: create a virtual environment in .venv (once), upgrade pip and install the
-course package with its test extras (``pip install -e ".[test]"``). The install is skipped
-when .venv/.mlcourse-installed records the current hash of pyproject.toml.
+course package with its test extras (``pip install -e ".[test]"``; about 3 GB on disk, mostly
+TensorFlow). pip runs quietly: one ``==>`` line per step, and pip's own messages only when it fails.
+The install is skipped when .venv/.mlcourse-installed records the current hash of pyproject.toml.
+
+JupyterLab and pytest run as child processes: Ctrl+C, SIGTERM and SIGHUP end the child too (it gets
+SIGTERM, then SIGKILL if it is still there after a grace period), so no server is left holding the port.
 
 Standard library only; works on Linux, macOS and Windows with Python 3.10 or newer.
 """
 
 import sys
 
-if sys.version_info < (3, 10):  # keep this check above any newer syntax
+if sys.version_info < (3, 10):  # noqa: UP036 - keep this check above any newer syntax
     sys.stderr.write(
-        "error: the course needs Python 3.10 or newer, but this is Python %d.%d (%s).\n"
+        "error: the course needs Python 3.10 or newer, but this is Python %d.%d (%s).\n"  # noqa: UP031
         "Install a newer Python (https://www.python.org/downloads/) and run this again with it,\n"
         "e.g. `python3.12 course.py lab`.\n" % (sys.version_info[0], sys.version_info[1], sys.executable)
     )
@@ -25,7 +29,9 @@ if sys.version_info < (3, 10):  # keep this check above any newer syntax
 import argparse
 import hashlib
 import os
+import signal
 import subprocess
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -34,6 +40,10 @@ STAMP = VENV / ".mlcourse-installed"
 NOTEBOOKS = ROOT / "notebooks"
 EXECUTED = ROOT / "executed"
 WINDOWS = os.name == "nt"
+INSTALL_SIZE = "about 3 GB on disk"  # measured: du -sh .venv after a fresh install (TensorFlow is 1.9 GB of it)
+PIP_QUIET = ["-q", "--disable-pip-version-check"]
+ERROR_TAIL_LINES = 40  # how much of pip's captured output a failure shows
+STOP_GRACE_S = 10.0  # how long a child gets to end after SIGTERM before it is killed
 
 
 class CourseError(Exception):
@@ -46,14 +56,17 @@ def fast_value(value: str) -> bool:
 
 
 def step(message: str) -> None:
+    """Print one progress line."""
     print(f"==> {message}", flush=True)
 
 
 def venv_bin() -> Path:
+    """The folder of the venv's executables."""
     return VENV / ("Scripts" if WINDOWS else "bin")
 
 
 def venv_python() -> Path:
+    """The venv's python."""
     return venv_bin() / ("python.exe" if WINDOWS else "python")
 
 
@@ -70,14 +83,112 @@ def venv_env(**extra: str) -> dict:
 def run(cmd: list, what: str, env: dict | None = None) -> None:
     """Run a command from the repo root; raise CourseError naming `what` if it fails."""
     try:
-        result = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env)
+        result = subprocess.run([str(c) for c in cmd], check=False, cwd=ROOT, env=env)
     except OSError as exc:
         raise CourseError(f"{what} failed: {exc}") from exc
     if result.returncode != 0:
         raise CourseError(f"{what} failed (exit status {result.returncode}); see the messages above.")
 
 
+def run_quiet(cmd: list, what: str, env: dict | None = None) -> None:
+    """Run a command with its output captured; on failure print the tail of it and raise CourseError."""
+    try:
+        result = subprocess.run([str(c) for c in cmd], check=False, cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+    except OSError as exc:
+        raise CourseError(f"{what} failed: {exc}") from exc
+    if result.returncode != 0:
+        lines = (result.stdout or "").rstrip().splitlines()
+        shown = lines[-ERROR_TAIL_LINES:]
+        if shown:
+            cut = f" (the last {len(shown)} of {len(lines)} lines)" if len(lines) > len(shown) else ""
+            print(f"    pip's output{cut}:", file=sys.stderr)
+            for line in shown:
+                print(f"    | {line}", file=sys.stderr)
+            sys.stderr.flush()
+        raise CourseError(f"{what} failed (exit status {result.returncode}); pip's messages are above.")
+
+
+def pip_install(python: Path, args: list, what: str) -> None:
+    """`python -m pip install -q ARGS` in the venv's environment; pip's output is shown only if it fails."""
+    run_quiet([python, "-m", "pip", "install", *PIP_QUIET, *args], what, env=venv_env())
+
+
+def forwarded_signals() -> list:
+    """The signals that end the child: SIGTERM, plus SIGHUP (POSIX) and SIGBREAK (Windows) where they exist."""
+    return [getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGBREAK") if hasattr(signal, name)]
+
+
+class _Stop(Exception):
+    """Raised by the signal handler of run_child to leave its wait."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def exit_status(returncode: int) -> int:
+    """A child's return code as a shell exit status (killed by signal N -> 128 + N)."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def end_child(proc: subprocess.Popen, grace: float = STOP_GRACE_S, wait_first: float = 0.0) -> int:
+    """End a child: give it `wait_first` s to exit by itself, then SIGTERM, then SIGKILL after `grace` s."""
+    for action, timeout in ((None, wait_first), (proc.terminate, grace), (proc.kill, None)):
+        if proc.poll() is not None:
+            break
+        if action is not None:
+            try:
+                action()
+            except OSError:  # it ended in the meantime
+                pass
+        try:
+            return proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            continue
+    return proc.wait()
+
+
+def run_child(cmd: list, *, cwd: Path | None = None, env: dict | None = None, grace: float = STOP_GRACE_S,
+              wait_after_interrupt: float = 0.0, name: str = "the child process") -> int:
+    """Run a command and return its exit status; Ctrl+C, SIGTERM or SIGHUP to us end the child as well."""
+    stopping = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        if not stopping:  # a second signal while the child is being ended changes nothing
+            raise _Stop(signum)
+
+    installed = {}
+    if threading.current_thread() is threading.main_thread():  # signal handlers can only be set there
+        for sig in forwarded_signals():
+            try:
+                installed[sig] = signal.signal(sig, on_signal)
+            except (OSError, ValueError):  # not settable here (e.g. an embedded interpreter)
+                pass
+    proc = None
+    try:
+        try:
+            proc = subprocess.Popen([str(c) for c in cmd], cwd=cwd, env=env)
+            return exit_status(proc.wait())
+        except (_Stop, KeyboardInterrupt) as exc:
+            stopping = True
+            got = signal.Signals(exc.signum).name if isinstance(exc, _Stop) else "Ctrl+C"
+            if proc is None:
+                return 128 + (exc.signum if isinstance(exc, _Stop) else int(signal.SIGINT))
+            print(f"\n==> {got}: stopping {name} (pid {proc.pid})", file=sys.stderr, flush=True)
+            # Ctrl+C reached the child too (same terminal); a signal sent to us alone did not.
+            wait_first = wait_after_interrupt if isinstance(exc, KeyboardInterrupt) else 0.0
+            return exit_status(end_child(proc, grace, wait_first))
+    finally:
+        stopping = True
+        if proc is not None and proc.poll() is None:  # any other error: never leave the child behind
+            end_child(proc, grace)
+        for sig, previous in installed.items():
+            signal.signal(sig, previous)
+
+
 def pyproject_hash() -> str:
+    """The hash of pyproject.toml that the install stamp records."""
     return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
 
 
@@ -107,14 +218,14 @@ def setup() -> Path:
 
     step("upgrading pip")
     try:
-        run([python, "-m", "pip", "install", "--upgrade", "pip"], "upgrading pip", env=venv_env())
+        pip_install(python, ["--upgrade", "pip"], "upgrading pip")
     except CourseError as exc:  # an old pip still installs the course; carry on
         print(f"    warning: {exc} Continuing with the pip that is there.", flush=True)
 
     step('installing the course package and its dependencies (pip install -e ".[test]"); '
-         "the first time this downloads about 1 GB")
+         f"this takes a few minutes the first time, {INSTALL_SIZE}")
     try:
-        run([python, "-m", "pip", "install", "-e", ".[test]"], "installing the course", env=venv_env())
+        pip_install(python, ["-e", ".[test]"], "installing the course")
     except CourseError as exc:
         STAMP.unlink(missing_ok=True)
         raise CourseError(
@@ -129,8 +240,7 @@ def setup() -> Path:
 def find_notebook(chapter: str) -> Path:
     """'00', '00_welcome', '00_welcome.ipynb' or 'notebooks/00_welcome.ipynb' -> the path."""
     name = Path(chapter).name
-    if name.endswith(".ipynb"):
-        name = name[: -len(".ipynb")]
+    name = name.removesuffix(".ipynb")
     if len(name) == 1 and name.isdigit():
         name = "0" + name
     exact = NOTEBOOKS / f"{name}.ipynb"
@@ -146,7 +256,24 @@ def find_notebook(chapter: str) -> Path:
     raise CourseError(f"no notebook for chapter {chapter!r} in notebooks/ (available: {available})")
 
 
+def running_as_root() -> bool:
+    """Whether this process runs as root (POSIX; always False on Windows)."""
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid is not None and geteuid() == 0
+
+
+def lab_command(python: Path, lab_args: list) -> list:
+    """The JupyterLab command line; as root it gets --allow-root (JupyterLab refuses root without it)."""
+    cmd = [str(python), "-m", "jupyterlab", "notebooks", *lab_args]
+    allowed = any(a == "--allow-root" or a.startswith("--allow-root=") or "allow_root" in a for a in lab_args)
+    if running_as_root() and not allowed:
+        cmd.append("--allow-root")
+        step("running as root: adding --allow-root (JupyterLab will not start as root without it)")
+    return cmd
+
+
 def cmd_lab(args: argparse.Namespace, lab_args: list) -> int:
+    """`course.py lab`: set up, then open JupyterLab or execute one chapter headless."""
     if lab_args and args.execute:
         raise CourseError(f"unexpected arguments with --execute: {' '.join(lab_args)}")
     if args.fast and not args.execute:
@@ -154,12 +281,9 @@ def cmd_lab(args: argparse.Namespace, lab_args: list) -> int:
     notebook = find_notebook(args.execute) if args.execute else None
     python = setup()
     if notebook is None:
+        cmd = lab_command(python, lab_args)
         step("starting JupyterLab on notebooks/ (stop it with Ctrl+C)")
-        try:
-            return subprocess.run([str(python), "-m", "jupyterlab", "notebooks", *lab_args], cwd=ROOT,
-                                  env=venv_env()).returncode
-        except KeyboardInterrupt:
-            return 0
+        return run_child(cmd, cwd=ROOT, env=venv_env(), name="JupyterLab")
 
     extra = {"MLCOURSE_FAST": "1"} if args.fast else {}
     mode = "fast" if fast_value(extra.get("MLCOURSE_FAST", os.environ.get("MLCOURSE_FAST", ""))) else "full"
@@ -175,6 +299,7 @@ def cmd_lab(args: argparse.Namespace, lab_args: list) -> int:
 
 
 def cmd_test(pytest_args: list) -> int:
+    """`course.py test`: set up, then run pytest."""
     python = setup()
     env = venv_env(MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="3")
     env.setdefault("MLCOURSE_FAST", "1")  # an explicit value, e.g. MLCOURSE_FAST=0, wins
@@ -188,7 +313,8 @@ def cmd_test(pytest_args: list) -> int:
     mode = "fast" if fast_value(env["MLCOURSE_FAST"]) else "full"
     step(f"running the tests ({mode} mode, MLCOURSE_FAST={env['MLCOURSE_FAST']}): "
          + " ".join(cmd[1:]))
-    code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+    # Ctrl+C reaches pytest too: it gets time to print its summary before it is stopped.
+    code = run_child(cmd, cwd=ROOT, env=env, wait_after_interrupt=STOP_GRACE_S, name="pytest")
     if code == 5:
         print("error: pytest collected no tests; that counts as a failure.", file=sys.stderr)
         return 1
@@ -209,6 +335,7 @@ TF_CPP_MIN_LOG_LEVEL=3 are set. The exit status is pytest's ("no tests collected
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line parser (the `test` command is handled before it, so pytest gets its arguments)."""
     parser = argparse.ArgumentParser(
         prog="course.py",
         description="Set up and run the course 'Machine learning and deep learning for medical\n"
@@ -237,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list | None = None) -> int:
+    """Run course.py with the given arguments; return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:

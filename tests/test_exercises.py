@@ -48,8 +48,19 @@ def test_student_stub_does_not_pass():
     def stub(labels):
         raise NotImplementedError
 
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedError, match="Exercise 00.3: not written yet") as excinfo:
         check("00.3", stub)
+    assert type(excinfo.value) is NotImplementedError  # Jupyter shows its plain name, as the editions test expects
+    lines = excinfo.value._render_traceback_()
+    assert len(lines) == 1 and "00.3" in lines[0] and "not written yet" in lines[0]
+
+
+@pytest.mark.parametrize("placeholder", [None, ...])
+def test_placeholder_says_not_written_yet_with_the_id(placeholder):
+    with pytest.raises(ExerciseFailed, match="Exercise 00.1: not written yet") as excinfo:
+        check("00.1", placeholder)
+    assert "no answer yet" in str(excinfo.value)
+    assert "not written yet" in "\n".join(excinfo.value._render_traceback_())
 
 
 def test_stub_wrapped_by_a_check_still_reports_not_implemented():
@@ -57,7 +68,7 @@ def test_stub_wrapped_by_a_check_still_reports_not_implemented():
     def _wrapping(fn):
         try:
             fn()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the check under test turns any error into feedback
             exercises.fail(f"your function raised {type(exc).__name__}")
 
     def stub():
@@ -73,10 +84,75 @@ def test_stub_wrapped_by_a_check_still_reports_not_implemented():
 
 
 def test_unknown_exercise_and_kind():
-    with pytest.raises(KeyError, match="Known: 00.1"):
+    with pytest.raises(KeyError, match="Chapter 00 has: 00.1, 00.2, 00.3") as excinfo:
+        check("00.9", 1)
+    assert str(excinfo.value).startswith("check(id, answer): no exercise '00.9'")  # not a quoted KeyError repr
+    with pytest.raises(KeyError, match=r"Chapter 99 has no exercises; chapters with exercises: 00, 01, "):
         check("99.9", 1)
     with pytest.raises(ValueError, match="Unknown exercise kind"):
         exercises.exercise("x", "essay", "t")
+
+
+@pytest.mark.parametrize("bad, suggestion", [(1.1, "01.1"), (4, "01.1"), (("04", 2), "01.1"), (None, "01.1")])
+def test_an_id_that_is_not_a_string_is_refused_clearly(bad, suggestion):
+    with pytest.raises(TypeError, match=r"`id` must be the exercise id as a string such as \"01.1\"") as excinfo:
+        check(bad, 0.5)
+    assert f'check("{suggestion}", ...)' in str(excinfo.value)
+    assert isinstance(excinfo.value, exercises.ExerciseIdError)
+
+
+@pytest.mark.parametrize("bad, suggestion", [("1.1", "01.1"), ("4.2 ", "04.2"), ("04-1", "01.1"), ("", "01.1")])
+def test_a_malformed_id_string_is_refused_with_a_suggestion(bad, suggestion):
+    with pytest.raises(KeyError, match=f'`id` must look like "01.1".*Did you mean "{suggestion}"'):
+        check(bad, 0.5)
+
+
+def test_a_failure_renders_as_feedback_and_hint_only():
+    with pytest.raises(ExerciseFailed) as excinfo:
+        check("04.2", 1 / 5)  # 1 / ||w||: the distance to one margin line only
+    err = excinfo.value
+    assert err.exercise_id == "04.2" and err.hint
+    lines = err._render_traceback_()
+    assert 1 <= len(lines) <= 3
+    text = "\n".join(lines)
+    assert "Exercise 04.2 (margin width of a linear SVM)" in text and "ONE of the margin lines" in text
+    assert f"hint: {err.hint}" in text
+    assert "Exercise 04.2: " not in text  # the id is said once, not twice
+    assert "0.4" not in text  # never the answer
+    # the traceback starts in check(): the frames (and source) of the check function are gone
+    assert all("checks" not in str(entry.path) for entry in excinfo.traceback)
+
+
+def test_jupyter_shows_a_short_message_without_traceback_or_source(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("IPython")
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance(history_length=0)
+    try:
+        shell.colors = "nocolor"
+        cells = {
+            "wrong": 'check("04.1", lambda w, b, X, y, C: 0.5 * w @ w + C * np.maximum(0, 1 - y * (X @ w + b)).sum())',
+            "stub": 'def svm_objective(w, b, X, y, C):\n    raise NotImplementedError\ncheck("04.1", svm_objective)',
+            "placeholder": 'check("04.2", ...)',
+            "number id": "check(4.2, 0.4)",
+            "unknown": 'check("04.9", 0.4)',
+        }
+        shell.run_cell("import numpy as np\nfrom mlcourse.exercises import check")
+        capsys.readouterr()
+        for what, cell in cells.items():
+            result = shell.run_cell(cell)
+            assert result.error_in_exec is not None, what
+            out = capsys.readouterr()
+            shown = out.out + out.err
+            assert "Traceback" not in shown and "_check_04" not in shown and "fail(" not in shown, (what, shown)
+            assert 1 <= len(shown.strip().splitlines()) <= 3, (what, shown)
+            assert "Exercise 04." in shown or "`id`" in shown, (what, shown)
+        # a right answer still prints its one line
+        shell.run_cell('check("04.2", 2 / 5)')
+        assert capsys.readouterr().out.strip() == "Exercise 04.2 (margin width of a linear SVM): correct."
+    finally:
+        InteractiveShell.clear_instance()
 
 
 def test_call_student_turns_errors_into_feedback_but_lets_stubs_through():
