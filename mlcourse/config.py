@@ -88,9 +88,43 @@ def _devices() -> list[str]:
         return ["cpu"]
 
 
+def _cell_raised(tb) -> bool:
+    """Whether the innermost frame of a traceback is notebook code (a cell), not a library's."""
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    filename = tb.tb_frame.f_code.co_filename
+    return filename.startswith("<ipython-input") or "ipykernel_" in filename or filename.startswith("<cell")
+
+
+def _not_written_yet(shell, etype, value, tb, tb_offset=None):
+    """IPython handler: a cell's own `raise NotImplementedError` is an unwritten exercise, said in one line."""
+    if not _cell_raised(tb):
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        return None
+    print("\u2717 Not written yet: this cell still says `raise NotImplementedError`. "
+          "Replace that line with your code, then run the cell again.", file=sys.stderr)
+    return None
+
+
+def install_exercise_hook() -> bool:
+    """In IPython/Jupyter, show a cell's bare `raise NotImplementedError` as 'not written yet'; True if installed."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return False
+    shell.set_custom_exc((NotImplementedError,), _not_written_yet)
+    return True
+
+
 def setup(seed: int = 42, verbose: bool = True) -> Config:
     """Seed every generator, quiet the logs, read fast mode and print the environment."""
     quiet()
+    install_exercise_hook()
     fast = is_fast()
     set_seed(seed)
     import keras

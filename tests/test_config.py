@@ -52,3 +52,24 @@ def test_warnings_are_printed_without_file_paths():
     config.quiet()
     text = warnings.formatwarning("careful", UserWarning, "/home/someone/x.py", 3)
     assert text == "UserWarning: careful\n"
+
+
+def test_a_cells_bare_not_implemented_error_reads_not_written_yet(capsys):
+    pytest.importorskip("IPython")
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        config.install_exercise_hook()
+        shell.run_cell("answer = None\nraise NotImplementedError")
+        err = capsys.readouterr().err
+        assert "Not written yet" in err and "Traceback" not in err
+        # an error raised inside a library keeps its ordinary traceback
+        shell.run_cell("import fractions\nfractions.Fraction(1, 0)")
+        shell.run_cell("def f():\n    raise NotImplementedError('from a function')\n")
+        shell.run_cell("import json\njson.loads('{', object_hook=None)")
+        out = capsys.readouterr()
+        assert "Not written yet" not in out.err
+    finally:
+        shell.set_custom_exc((), None)
+        InteractiveShell.clear_instance()
