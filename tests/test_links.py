@@ -33,7 +33,7 @@ def test_repository_is_in_sync():
 def test_readme_lists_every_chapter():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = readme.split(sync_links.START_MARKER, 1)[1].split(sync_links.END_MARKER, 1)[0]
-    for num, title, _ in sync_links.CHAPTERS:
+    for num, title, _ in sync_links.chapter_rows(ROOT):
         assert f"| {num} |" in table and title in table, f"chapter {num} ({title}) missing from the README table"
 
 
@@ -56,8 +56,10 @@ def make_notebook(url: str, filename: str):
 @pytest.fixture
 def scratch(tmp_path: Path) -> Path:
     """A copy of the repository's linked files, with a notebook 00 even if none exists yet."""
-    for name in ("pyproject.toml", "README.md", "CONTRIBUTING.md"):
+    for name in ("pyproject.toml", "README.md", "CONTRIBUTING.md", "mlcourse/course.json",
+                 "mlcourse/medmnist_info.json", str(sync_links.TEMPLATE)):
         if (ROOT / name).exists():
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.py"))
@@ -150,10 +152,11 @@ def test_notebooks_are_written_as_jupyter_writes_them(scratch: Path):
 
 
 def test_readme_table_with_and_without_notebooks():
+    n_chapters = len(sync_links.chapter_rows(ROOT))
     empty = sync_links.chapter_table(URL, [])
-    assert empty.count("planned") == len(sync_links.CHAPTERS) and "colab-badge" not in empty
+    assert empty.count("planned") == n_chapters and "colab-badge" not in empty
     one = sync_links.chapter_table(URL, ["03_knn.ipynb"])
-    assert one.count("planned") == len(sync_links.CHAPTERS) - 1
+    assert one.count("planned") == n_chapters - 1
     assert sync_links.badge_markdown(URL, "03_knn.ipynb") in one
     assert "[k-nearest neighbours](notebooks/03_knn.ipynb)" in one
 
@@ -169,3 +172,47 @@ def test_clone_commands_follow_the_url():
     assert sync_links.text_link_problems(wrong, URL)
     fixed = sync_links.fix_text_links(wrong, URL)
     assert fixed == f"git clone {URL}\n" and not sync_links.text_link_problems(fixed, URL)
+
+
+def test_readme_table_comes_from_the_course_file(scratch: Path):
+    """A title changed in mlcourse/course.json flags the README table; the tool rewrites it."""
+    course = scratch / "mlcourse" / "course.json"
+    doc = json.loads(course.read_text(encoding="utf-8"))
+    doc["chapters"][3]["title"] = "Nearest neighbours, renamed"
+    course.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    assert any("chapter table is out of date" in p for p in sync_links.check(scratch))
+    changed, left = sync_links.sync(scratch)
+    assert changed == ["README.md"] and not left
+    readme = (scratch / "README.md").read_text(encoding="utf-8")
+    assert "| 03 | [Nearest neighbours, renamed](notebooks/03_knn.ipynb) |" in readme
+
+
+def test_extra_rows_for_notebooks_beyond_the_course_file():
+    table = sync_links.chapter_table(URL, ["21_federated_learning.ipynb"], [("00", "Welcome", "data")])
+    assert "| 21 | [Federated learning](notebooks/21_federated_learning.ipynb) | see the notebook |" in table
+    assert "| 00 | Welcome | data | planned |" in table
+
+
+def test_a_malformed_course_file_stops_the_tool_before_it_writes(scratch: Path, capsys):
+    course = scratch / "mlcourse" / "course.json"
+    course.write_text(course.read_text(encoding="utf-8").replace('"status": "planned"', '"status": "soon"', 1),
+                      encoding="utf-8")
+    readme = (scratch / "README.md").read_bytes()
+    assert sync_links.main(["--root", str(scratch)]) == 1
+    assert "status 'soon' must be one of implemented, planned" in capsys.readouterr().err
+    assert (scratch / "README.md").read_bytes() == readme
+
+
+def test_the_template_keeps_a_placeholder_badge_and_the_install_cell(scratch: Path):
+    template = scratch / sync_links.TEMPLATE
+    if not template.exists():
+        pytest.skip("no chapter template yet")
+    nb = sync_links.read_notebook(template)
+    assert sync_links.notebook_problems(nb, sync_links.TEMPLATE_NAME, URL) == []
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    code.source = code.source.replace("@main", "@v0.0.1")
+    sync_links.write_notebook(nb, template)
+    assert any(p.startswith(f"{sync_links.TEMPLATE.as_posix()}: ") for p in sync_links.check(scratch))
+    sync_links.sync(scratch)
+    assert sync_links.check(scratch) == []
+    assert template.read_bytes() == (ROOT / sync_links.TEMPLATE).read_bytes()

@@ -31,19 +31,26 @@ from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = {"11": "11_cnn.ipynb", "12": "12_case_study.ipynb", "13": "13_architectures.ipynb"}
-RESULT_FILES = {"11": "11_cnn.json", "12": "12_case_study.json", "13": "13_architectures.json"}
+if str(Path(__file__).resolve().parent) not in sys.path:  # the sibling modules below, however this file is loaded
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import course_metadata  # noqa: E402
+import nbio  # noqa: E402
+
+CHAPTERS = ("11", "12", "13")         # the CNN chapters whose targets this tool measures
+_COURSE = course_metadata.by_number(ROOT)
+NOTEBOOKS = {ch: course_metadata.notebook_name(_COURSE[ch]) for ch in CHAPTERS}
+RESULT_FILES = {ch: Path(_COURSE[ch]["results"][0]).name for ch in CHAPTERS}
 AIM_11 = {"auc": 0.97, "acc": 0.88}   # issue 6's aim for chapter 11 (beyond ResNet-50 (224) and AutoKeras)
 NOTEBOOK_LIMIT_S = 600.0               # each chapter in full mode under 10 minutes on 2 cores
 
 
 def notebook_parameters(path: Path, fast: bool = False) -> dict[str, Any]:
     """The upper-case names assigned in a notebook's `parameters` cell, evaluated with cfg.fast = fast."""
-    nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    cells = [c for c in nb["cells"] if c["cell_type"] == "code" and "parameters" in c.get("metadata", {}).get("tags", [])]
+    cells = nbio.code_cells(nbio.read_notebook(path), tag="parameters")
     if len(cells) != 1:
         raise ValueError(f"{path} must have exactly one code cell tagged 'parameters'; found {len(cells)}.")
-    source = "".join(cells[0]["source"])
+    source = nbio.source(cells[0][1])
     namespace: dict[str, Any] = {"cfg": SimpleNamespace(fast=fast)}
     exec(compile(source, str(path), "exec"), namespace)  # our own notebook; the contract keeps it to plain assignments
     return {k: v for k, v in namespace.items() if k.isupper()}
@@ -69,10 +76,9 @@ def first_time_at(rows: list[dict[str, float]], target: float, key: str = "test_
 
 def execute_notebook(name: str, results_dir: Path) -> float:
     """Execute notebooks/<name> in full mode on a copy; return the wall time in seconds."""
-    import nbformat
     from nbclient import NotebookClient
 
-    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    nb = nbio.read_notebook(ROOT / "notebooks" / name)
     env_backup = dict(os.environ)
     os.environ.update(MLCOURSE_FAST="0", MLCOURSE_RESULTS_DIR=str(results_dir))
     try:
@@ -143,7 +149,8 @@ def race(max_seconds: float, seed: int = 0) -> dict[str, Any]:
 
     cnn_s, resnet_s = first_time_at(cnn_race.rows, target), first_time_at(resnet_race.rows, target)
     return {"target_auc": target, "seed": seed, "max_seconds": max_seconds,
-            "cnn": {"seconds": cnn_s, "epochs": cnn_race.rows}, "resnet18_28": {"seconds": resnet_s, "epochs": resnet_race.rows},
+            "cnn": {"seconds": cnn_s, "epochs": cnn_race.rows},
+            "resnet18_28": {"seconds": resnet_s, "epochs": resnet_race.rows},
             "ratio": (resnet_s / cnn_s) if (cnn_s and resnet_s) else None}
 
 
@@ -152,7 +159,8 @@ def _fmt(x: float | None, digits: int = 3) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
 
 
-def target_rows(records: dict[str, list[dict[str, Any]]], times: dict[str, float], race_result: dict | None) -> list[list[str]]:
+def target_rows(records: dict[str, list[dict[str, Any]]], times: dict[str, float],
+                race_result: dict | None) -> list[list[str]]:
     """Rows of (target, required, ours, met) for everything measured."""
     rows: list[list[str]] = []
 

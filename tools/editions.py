@@ -11,7 +11,8 @@ Student edition: each solution region of a code cell becomes `# YOUR CODE HERE` 
 `raise NotImplementedError` (at the marker's indentation), each region of a markdown cell
 becomes "*YOUR ANSWER HERE*", and the outputs of those cells are cleared; everything else,
 outputs included, is kept. Solution edition: the notebook with the marker lines removed.
-Both are deterministic: the same source gives the same bytes.
+Both are deterministic: the same source gives the same bytes, written as Jupyter writes a
+notebook (tools/nbio.py), so that opening and saving an edition in JupyterLab changes nothing.
 
     python tools/editions.py                  # both editions into build/student and build/solutions
     python tools/editions.py --out release    # elsewhere
@@ -22,12 +23,16 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(Path(__file__).resolve().parent) not in sys.path:  # the sibling module nbio, however this file is loaded
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import nbio  # noqa: E402
+
 NOTEBOOKS = ROOT / "notebooks"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUDENT_CODE = ("# YOUR CODE HERE", "raise NotImplementedError")
@@ -39,10 +44,7 @@ class MarkerError(ValueError):
     """Solution markers that do not pair up; the message names the notebook and cell."""
 
 
-def _source(cell: dict) -> str:
-    """A cell's source as one string (notebook JSON may store it as a list of lines)."""
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
+_source = nbio.source  # a cell's source as one string
 
 
 def solution_regions(text: str, where: str = "cell") -> list[tuple[int, int, str]]:
@@ -111,24 +113,24 @@ def solution_edition(nb: dict, name: str = "notebook") -> dict:
 
 
 def dumps(nb: dict) -> str:
-    """Deterministic notebook JSON (sorted keys, Jupyter's one-space indent, trailing newline)."""
-    return json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    """Deterministic notebook JSON as Jupyter writes it (sorted keys, one-space indent, final newline)."""
+    return nbio.dumps(nb)
 
 
 def source_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
     """The chapter notebooks NN_name.ipynb, in chapter order."""
-    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    return nbio.chapter_notebooks(folder)
 
 
 def build(out: Path, folder: Path = NOTEBOOKS) -> list[Path]:
     """Write both editions of every chapter under out/student and out/solutions; return the files."""
     written = []
     for path in source_notebooks(folder):
-        nb = json.loads(path.read_text(encoding="utf-8"))
+        nb = nbio.read_notebook(path)
         for edition, make in (("student", student_edition), ("solutions", solution_edition)):
             target = out / edition / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(dumps(make(nb, path.name)), encoding="utf-8")
+            target.write_text(dumps(make(nb, path.name)), encoding="utf-8", newline="\n")
             written.append(target)
     return written
 
@@ -142,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.check:
             for path in source_notebooks():
-                nb = json.loads(path.read_text(encoding="utf-8"))
+                nb = nbio.read_notebook(path)
                 n = sum(is_exercise_cell(c, f"{path.name}, cell {i}") for i, c in enumerate(nb["cells"]))
                 print(f"{path.name}: {n} cells with solutions")
             return 0

@@ -7,8 +7,11 @@ The repository URL is written in exactly one place: ``[project.urls] Repository`
 * the "Open in Colab" badge in the first cell of every ``notebooks/NN_*.ipynb``;
 * the install cell (the first code cell) of every notebook, which pip-installs the course
   package from the repository when the notebook runs on Colab;
+* the same two cells of the chapter template, ``docs/templates/chapter_template.ipynb``, whose
+  badge names the placeholder ``NN_name.ipynb`` until the template is copied into notebooks/;
 * the chapter table in ``README.md`` (between ``<!-- chapters:start -->`` and
-  ``<!-- chapters:end -->``), built from the chapter list below and the notebooks that exist;
+  ``<!-- chapters:end -->``), built from the chapter list in ``mlcourse/course.json`` and the
+  notebooks that exist;
 * ``git clone`` commands and Colab links in ``README.md`` and ``CONTRIBUTING.md``.
 
 Usage::
@@ -27,31 +30,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(Path(__file__).resolve().parent) not in sys.path:  # the sibling modules below, however this file is loaded
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-# The chapters of the course (see SYLLABUS.md): number, title, default data.
-CHAPTERS: list[tuple[str, str, str]] = [
-    ("00", "Welcome and setup", "all course datasets (overview montages)"),
-    ("01", "Medical images in Python", "pydicom-data DICOM, MNI152 brain MRI, MedMNIST"),
-    ("02", "Evaluating models for medicine", "WDBC, PneumoniaMNIST"),
-    ("03", "k-nearest neighbours", "WDBC, PneumoniaMNIST (flattened)"),
-    ("04", "Support vector machines", "WDBC, HOG features of BreastMNIST / PneumoniaMNIST"),
-    ("05", "Decision trees and ensembles of trees", "WDBC, PneumoniaMNIST"),
-    ("06", "Bayes and naive Bayes", "WDBC, MNI152 tissue maps"),
-    ("07", "Unsupervised learning", "MNI152, PneumoniaMNIST"),
-    ("08", "Neural networks: perceptron to MLP", "WDBC, PneumoniaMNIST"),
-    ("09", "Autoencoders", "PneumoniaMNIST, BreastMNIST"),
-    ("10", "RBMs and deep belief networks", "binarised PneumoniaMNIST / BreastMNIST"),
-    ("11", "Convolutional networks", "PneumoniaMNIST"),
-    ("12", "Case study: a breast-mass CNN", "BreastMNIST"),
-    ("13", "Landmark architectures", "PneumoniaMNIST, RetinaMNIST"),
-    ("14", "Transfer learning and ensembles", "BreastMNIST, PneumoniaMNIST"),
-    ("15", "Generative adversarial networks", "PneumoniaMNIST"),
-    ("16", "Segmentation", "MNI152 T1 slices with tissue maps"),
-    ("17", "Detection and localisation", "chest X-rays with inserted synthetic lesions"),
-    ("18", "Sequences and volumes", "AdrenalMNIST3D"),
-    ("19", "Trustworthy medical AI", "models from earlier chapters"),
-    ("20", "Scaling up", "larger MedMNIST sizes (online)"),
-]
+import course_metadata  # noqa: E402
+import nbio  # noqa: E402
+
+# The chapter template is checked and repaired like a chapter, with this placeholder file name.
+TEMPLATE = Path("docs") / "templates" / "chapter_template.ipynb"
+TEMPLATE_NAME = "NN_name.ipynb"
 
 START_MARKER = "<!-- chapters:start -->"
 END_MARKER = "<!-- chapters:end -->"
@@ -61,11 +48,12 @@ COLAB_BADGE_SVG = "https://colab.research.google.com/assets/colab-badge.svg"
 ANY_BADGE_RE = re.compile(
     r"\[!\[Open [Ii]n Colab\]\([^)\s]*\)\]\([^)\s]*\)"
 )
-NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+NOTEBOOK_GLOB = nbio.CHAPTER_GLOB
 
 INSTALL_CELL_TEMPLATE = '''\
 # On Colab, install the course package first (elsewhere `python3 course.py lab` has done it).
-import subprocess, sys
+import subprocess
+import sys
 
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
@@ -130,9 +118,7 @@ def install_cell_source(url: str) -> str:
     return INSTALL_CELL_TEMPLATE.format(url=url)
 
 
-def _source(cell) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
+_source = nbio.source
 
 
 def same_source(actual: str, expected: str) -> bool:
@@ -142,7 +128,16 @@ def same_source(actual: str, expected: str) -> bool:
 
 # --------------------------------------------------------------------------- notebooks
 def notebook_paths(root: Path = ROOT) -> list[Path]:
-    return sorted((Path(root) / "notebooks").glob(NOTEBOOK_GLOB))
+    """The chapter notebooks notebooks/NN_*.ipynb under `root`, in chapter order."""
+    return nbio.chapter_notebooks(Path(root) / "notebooks")
+
+
+def linked_files(root: Path = ROOT) -> list[tuple[Path, str]]:
+    """(path, file name its badge must name) of every notebook whose badge and install cell are kept."""
+    files = [(p, p.name) for p in notebook_paths(root)]
+    if (Path(root) / TEMPLATE).is_file():
+        files.append((Path(root) / TEMPLATE, TEMPLATE_NAME))
+    return files
 
 
 def notebook_problems(nb, filename: str, url: str) -> list[str]:
@@ -226,30 +221,32 @@ def fix_notebook(nb, filename: str, url: str) -> bool:
 
 
 def read_notebook(path: Path):
-    import nbformat
-
-    return nbformat.read(str(path), as_version=nbformat.NO_CONVERT)
+    """The notebook at `path` as stored (tools/nbio.py)."""
+    return nbio.read_notebook(path)
 
 
 def write_notebook(nb, path: Path) -> None:
-    """Write as Jupyter does: nbformat's JSON (indent 1, sorted keys) plus a final newline."""
-    import nbformat
-
-    text = nbformat.writes(nb, version=nbformat.NO_CONVERT)
-    if not text.endswith("\n"):
-        text += "\n"
-    Path(path).write_text(text, encoding="utf-8", newline="\n")
+    """Write as Jupyter does (tools/nbio.py): indent 1, sorted keys, a final newline."""
+    nbio.write_notebook(path, nb)
 
 
 # --------------------------------------------------------------------------- README table
-def chapter_table(url: str, notebooks: list[str]) -> str:
-    """The README chapter table for the given notebook file names (possibly none)."""
+def chapter_rows(root: Path = ROOT) -> list[tuple[str, str, str]]:
+    """(number, title, data) of every chapter in mlcourse/course.json under `root`."""
+    return [(ch["number"], ch["title"], ch["data"]) for ch in course_metadata.chapters(root)]
+
+
+def chapter_table(url: str, notebooks: list[str], chapters: list[tuple[str, str, str]] | None = None) -> str:
+    """The README chapter table for the given notebook file names (possibly none).
+
+    `chapters` holds (number, title, data) rows; by default those of this repository's course file.
+    """
     by_number: dict[str, list[str]] = {}
     for name in sorted(notebooks):
         by_number.setdefault(name[:2], []).append(name)
-    rows = list(CHAPTERS)
-    known = {num for num, _, _ in CHAPTERS}
-    for num in sorted(set(by_number) - known):  # notebooks beyond the syllabus
+    rows = list(chapter_rows() if chapters is None else chapters)
+    known = {num for num, _, _ in rows}
+    for num in sorted(set(by_number) - known):  # notebooks the course file does not list yet
         stem = by_number[num][0][3:-len(".ipynb")]
         rows.append((num, stem.replace("_", " ").capitalize(), "see the notebook"))
     rows.sort(key=lambda r: r[0])
@@ -305,20 +302,20 @@ def check(root: Path = ROOT) -> list[str]:
     owner_repo(url)  # fail early on a malformed URL
     problems = []
     paths = notebook_paths(root)
-    for path in paths:
+    for path, badge_name in linked_files(root):
         rel = path.relative_to(root).as_posix()
         try:
             nb = read_notebook(path)
         except Exception as exc:  # unreadable JSON is a problem to report, not a crash
             problems.append(f"{rel}: cannot be read as a notebook ({exc})")
             continue
-        problems += [f"{rel}: {p}" for p in notebook_problems(nb, path.name, url)]
+        problems += [f"{rel}: {p}" for p in notebook_problems(nb, badge_name, url)]
     readme_path = root / "README.md"
     if not readme_path.exists():
         problems.append("README.md: missing")
     else:
         readme = readme_path.read_text(encoding="utf-8")
-        new = replace_table(readme, chapter_table(url, [p.name for p in paths]))
+        new = replace_table(readme, chapter_table(url, [p.name for p in paths], chapter_rows(root)))
         if new is None:
             problems.append(f"README.md: the markers {START_MARKER} and {END_MARKER} are missing")
         elif new != readme:
@@ -337,18 +334,19 @@ def sync(root: Path = ROOT) -> tuple[list[str], list[str]]:
     owner_repo(url)
     changed: list[str] = []
     paths = notebook_paths(root)
-    for path in paths:
+    rows = chapter_rows(root)  # a malformed course file stops here, before anything is written
+    for path, badge_name in linked_files(root):
         try:
             nb = read_notebook(path)
         except Exception:
             continue  # reported by check() below
-        if fix_notebook(nb, path.name, url):
+        if fix_notebook(nb, badge_name, url):
             write_notebook(nb, path)
             changed.append(path.relative_to(root).as_posix())
     readme_path = root / "README.md"
     if readme_path.exists():
         readme = readme_path.read_text(encoding="utf-8")
-        new = replace_table(readme, chapter_table(url, [p.name for p in paths]))
+        new = replace_table(readme, chapter_table(url, [p.name for p in paths], rows))
         new = fix_text_links(new if new is not None else readme, url)
         if new != readme:
             readme_path.write_text(new, encoding="utf-8", newline="\n")
