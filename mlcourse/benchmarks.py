@@ -4,6 +4,12 @@ The benchmark table (``medmnist_v2_benchmark.csv``, shipped with the package) ho
 split ACC and AUC that Yang et al. report for every MedMNIST v2 dataset and method. Chapters that
 train a headline model call :func:`record_results` to write ``results/NN_name.json``;
 ``python -m mlcourse.benchmarks`` (or ``mlcourse-results``) prints the course-wide table.
+
+Text in a results record is limited so that it is safe to print: every string (keys and values,
+also inside ``settings``) must be printable, without control characters such as newlines or
+terminal escape sequences; ``model`` has at most 120 characters, every other string at most 200.
+The chapter is two ASCII digits. What ``mlcourse-results`` prints is sanitised as well: any
+non-printable character read from a file (or a file name) is shown as an escape such as ``\x1b``.
 """
 
 from __future__ import annotations
@@ -40,7 +46,9 @@ __all__ = [
 SOURCE = "MedMNIST v2, Yang et al., Scientific Data 2023; test split"
 DEFAULT_BASELINES = ("ResNet-18 (28)", "auto-sklearn", "Google AutoML Vision")
 REQUIRED_KEYS = ("chapter", "dataset", "model", "split", "acc", "auc", "seconds", "seeds", "settings")
-_NAME_RE = re.compile(r"^\d\d_[a-z0-9_]+$")
+_NAME_RE = re.compile(r"[0-9][0-9]_[a-z0-9_]+")  # ASCII only: \d would accept e.g. Arabic-Indic digits
+MAX_MODEL_CHARS = 120
+MAX_TEXT_CHARS = 200
 _CSV_NAME = "medmnist_v2_benchmark.csv"
 
 
@@ -203,13 +211,41 @@ def _json_ready(value: Any, where: str) -> Any:
         ) from None
 
 
+def _printable(text: str) -> str:
+    """`text` with every non-printable character (control characters, escapes) replaced by its Python escape."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def _terminal_safe(text: str) -> str:
+    """Multi-line text made safe for a terminal: lines kept, non-printable characters escaped."""
+    return "\n".join(_printable(line) for line in str(text).split("\n"))
+
+
+def _check_strings(value: Any, where: str, limit: int = MAX_TEXT_CHARS) -> None:
+    """Refuse any string (dict keys included, at any depth) that is too long or holds non-printable characters."""
+    if isinstance(value, str):
+        if len(value) > limit:
+            raise ValueError(f"{where} has {len(value)} characters; at most {limit} are allowed "
+                             f"(it starts {_printable(value[:40])!r}). Shorten it.")
+        if not value.isprintable():
+            raise ValueError(f"{where} contains control or other non-printable characters ({value[:60]!r}); "
+                             "use plain one-line text.")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_strings(k, f"{where}: a key", limit)
+            _check_strings(v, f"{where} [{_printable(str(k))[:40]!r}]", limit)
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_strings(v, f"{where} [{i}]", limit)
+
+
 def _validate_record(record: Any, index: int, name: str) -> dict[str, Any]:
     """Check one record's keys and types; return a JSON-ready copy."""
     if not isinstance(record, Mapping):
         raise ValueError(f"record {index} must be a dict; got {type(record).__name__}.")
     label = f"record {index}"
     if isinstance(record.get("model"), str) and isinstance(record.get("dataset"), str):
-        label += f" (model {record['model']!r}, dataset {record['dataset']!r})"
+        label += f" (model {record['model']!r:.60}, dataset {record['dataset']!r:.40})"
     missing = [k for k in REQUIRED_KEYS if k not in record]
     if missing:
         raise ValueError(f"{label} is missing key(s) {missing}; every record needs {list(REQUIRED_KEYS)}.")
@@ -217,17 +253,22 @@ def _validate_record(record: Any, index: int, name: str) -> dict[str, Any]:
 
     def bad(key: str, expected: str) -> ValueError:
         """The error for a key with a wrong value."""
-        return ValueError(f"{label} key {key!r} must be {expected}; got {record[key]!r}.")
+        return ValueError(f"{label} key {key!r} must be {expected}; got {record[key]!r:.80}.")
 
+    if not isinstance(out["model"], str) or not out["model"].strip():
+        raise bad("model", "a non-empty string naming the model")
+    _check_strings(out["model"], f"{label} key 'model'", MAX_MODEL_CHARS)
+    for key, value in out.items():
+        _check_strings(key, f"{label}: a key", MAX_TEXT_CHARS)
+        if key != "model":
+            _check_strings(value, f"{label} key {key!r}", MAX_TEXT_CHARS)
     chapter = out["chapter"]
-    if not isinstance(chapter, str) or not re.fullmatch(r"\d\d", chapter):
+    if not isinstance(chapter, str) or not re.fullmatch(r"[0-9][0-9]", chapter):
         raise bad("chapter", "a two-digit string such as '07'")
     if chapter != name[:2]:
         raise bad("chapter", f"{name[:2]!r} to match the results name {name!r}")
     if out["dataset"] not in known_flags():
         raise bad("dataset", f"a lower-case MedMNIST flag, one of {known_flags()}")
-    if not isinstance(out["model"], str) or not out["model"].strip():
-        raise bad("model", "a non-empty string naming the model")
     if out["split"] != "test":
         raise bad("split", "'test' (the course records test-split results only)")
     for key in ("acc", "auc"):
@@ -255,7 +296,7 @@ def _validate_records(name: str, records: Any) -> list[dict[str, Any]]:
     """Check the results name and every record."""
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise ValueError(
-            f"results name {name!r} must look like '07_unsupervised': two digits (the chapter), "
+            f"results name {name!r:.80} must look like '07_unsupervised': two digits 0-9 (the chapter), "
             "an underscore, then lower-case letters, digits or underscores."
         )
     if isinstance(records, Mapping) or not isinstance(records, (list, tuple)):
@@ -310,7 +351,7 @@ def load_results(directory: str | os.PathLike[str] | None = None) -> list[dict[s
             records.extend(_validate_records(path.stem, data))
         except (ValueError, UnicodeDecodeError) as err:
             raise ValueError(
-                f"malformed results file {path}: {err} Fix or delete it, then rerun its chapter."
+                f"malformed results file {_printable(str(path))}: {err} Fix or delete it, then rerun its chapter."
             ) from None
     return records
 
@@ -359,11 +400,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.dataset:
-            print(benchmark_table(args.dataset))
+            print(_terminal_safe(benchmark_table(args.dataset)))
         else:
-            print(results_table(args.dir))
+            print(_terminal_safe(results_table(args.dir)))
     except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {_terminal_safe(str(err))}", file=sys.stderr)
         return 1
     return 0
 

@@ -42,10 +42,9 @@ def difference_hash(image: Any, size: int = 8) -> np.ndarray:
     brighter than its left neighbour. Brightness and contrast changes, mild noise and resizing leave
     most bits unchanged, so near-identical images get hashes a small Hamming distance apart.
     """
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 2:
-        raise ValueError(f"size must be an integer >= 2, got {size!r}.")
+    size = _check_hash_size(size)
     grey = _grey_2d(image)
-    small = _shrink(grey, int(size), int(size) + 1)
+    small = _shrink(grey, size, size + 1)
     return (small[:, 1:] > small[:, :-1]).ravel()
 
 
@@ -56,7 +55,8 @@ def _bits(h: Any, name: str) -> np.ndarray:
         return np.array([int(c) for c in bin(int(h))[2:]], dtype=bool)
     arr = np.asarray(h)
     if arr.dtype != bool and not (arr.dtype.kind in "ui" and np.isin(arr, (0, 1)).all()):
-        raise ValueError(f"{name} must be a hash (a bool array or 0/1 integers, or a Python int), got dtype {arr.dtype}.")
+        raise ValueError(f"{name} must be a hash (a bool array or 0/1 integers, or a Python int), "
+                         f"got dtype {arr.dtype}.")
     return arr.astype(bool).ravel()
 
 
@@ -85,7 +85,8 @@ def _exact_keys(images: np.ndarray) -> list[str]:
 
 def _hash_matrix(images: np.ndarray, hash_size: int, name: str) -> np.ndarray:
     if images.ndim not in (3, 4):
-        raise ValueError(f"dhash needs 2-D images: {name} must have shape (N, H, W) or (N, H, W, C), got {images.shape}.")
+        raise ValueError(f"dhash needs 2-D images: {name} must have shape (N, H, W) or (N, H, W, C), "
+                         f"got {images.shape}.")
     return np.stack([difference_hash(img, hash_size) for img in images])
 
 
@@ -96,13 +97,21 @@ def _distances(h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
     return np.rint(a @ (1 - b).T + (1 - a) @ b.T).astype(np.int64)
 
 
-def _check_method(method: str, max_distance: Any) -> int:
-    if method not in ("exact", "dhash"):
+def _check_hash_size(size: Any, name: str = "size") -> int:
+    """The dHash size as an int >= 2, or a ValueError naming the argument."""
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 2:
+        raise ValueError(f"{name} must be an integer >= 2 (8 gives 64-bit hashes), got {size!r}.")
+    return int(size)
+
+
+def _check_method(method: str, max_distance: Any, hash_size: Any = 8) -> int:
+    if not isinstance(method, str) or method not in ("exact", "dhash"):
         raise ValueError(f"method must be 'exact' or 'dhash', got {method!r}.")
     if isinstance(max_distance, bool) or not isinstance(max_distance, (int, np.integer)) or max_distance < 0:
         raise ValueError(f"max_distance must be a non-negative integer, got {max_distance!r}.")
     if method == "exact" and max_distance != 0:
         raise ValueError("max_distance applies to method='dhash' only; exact matching has no distance.")
+    _check_hash_size(hash_size, "hash_size")
     return int(max_distance)
 
 
@@ -115,7 +124,7 @@ def find_duplicates(images: Any, method: str = "exact", max_distance: int = 0,
     ``max_distance`` (groups are the connected components of those links). Returns a list of
     groups, each a sorted list of at least two indices, ordered by their first index.
     """
-    max_distance = _check_method(method, max_distance)
+    max_distance = _check_method(method, max_distance, hash_size)
     arr = _image_stack(images, "images")
     n = len(arr)
     parent = list(range(n))
@@ -154,7 +163,7 @@ def cross_split_duplicates(a: Any, b: Any, method: str = "exact", max_distance: 
     Use it to find images of one split (say the test set) that also occur in another (the
     training set). Pairs are sorted by i, then j.
     """
-    max_distance = _check_method(method, max_distance)
+    max_distance = _check_method(method, max_distance, hash_size)
     x = _image_stack(a, "a")
     y = _image_stack(b, "b")
     if x.shape[1:] != y.shape[1:] and method == "exact":

@@ -16,7 +16,15 @@ Conventions used throughout this module:
   `youden_threshold` and `threshold_for_sensitivity` instead raise ValueError in that case, because
   there the caller almost certainly passed the wrong data.
 * Binary scores may be given as shape (N,), (N, 1) or (N, 2); with two columns the last one (the
-  probability of class 1, as from a 2-unit softmax) is used, as MedMNIST does.
+  probability of class 1, as from a 2-unit softmax) is used, as MedMNIST does
+  (`mlcourse.arrays.score_column` picks that column).
+* Scores must be real numbers: strings, complex numbers, objects, NaN and infinity are refused.
+* Thresholds must be finite. When every score lies in [0, 1] the scores are taken to be
+  probabilities and a threshold of `medmnist_acc` or `binary_report` must lie in [0, 1] as well
+  (``threshold=50`` meaning 50 % is refused). Scores outside [0, 1], such as logits, accept any
+  finite threshold, e.g. one returned by `youden_threshold` on logits.
+* `youden_threshold` compares J from integer counts (tp * N - fp * P), so exact ties are found
+  exactly and resolved towards the highest threshold.
 """
 
 from __future__ import annotations
@@ -34,9 +42,9 @@ from sklearn.metrics import (
     precision_score,
     recall_score,
     roc_auc_score,
-    roc_curve,
 )
 
+from mlcourse.arrays import finite_number, score_column
 from mlcourse.data import TASKS  # one definition of the MedMNIST task names
 
 __all__ = [
@@ -69,12 +77,27 @@ def _check_task(task: str) -> str:
     return task
 
 
+def _real_values(values: ArrayLike, name: str, what: str) -> np.ndarray:
+    """An array of real numbers (bool, int or float dtype), or an error naming the argument and what it should hold."""
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{name} must be an array of {what}, got the string {values!r:.40}.")
+    try:
+        arr = np.asarray(values)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise ValueError(f"{name} could not be turned into an array ({exc}); give every case the same shape.") from None
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} holds complex numbers (dtype {arr.dtype}); pass real {what}, not complex ones.")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold {what} as numbers; got dtype {arr.dtype}. "
+            "Convert strings or objects explicitly, e.g. np.asarray(values, dtype=float), after checking them."
+        )
+    return arr
+
+
 def _scores(y_score: ArrayLike, name: str = "y_score") -> np.ndarray:
     """Convert scores to a float array with at least one case and only finite values."""
-    try:
-        arr = np.asarray(y_score, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric (an array of scores or probabilities); got {exc}.") from None
+    arr = _real_values(y_score, name, "scores or probabilities").astype(float)
     if arr.ndim == 0 or arr.shape[0] == 0:
         raise ValueError(f"{name} is empty or a scalar (shape {arr.shape}); pass one score (row) per case.")
     if arr.ndim > 2:
@@ -86,17 +109,13 @@ def _scores(y_score: ArrayLike, name: str = "y_score") -> np.ndarray:
 
 def _labels(y: ArrayLike, name: str = "y_true") -> np.ndarray:
     """Convert labels to an int array, rejecting non-numeric or non-integer values."""
-    arr = np.asarray(y)
+    arr = _real_values(y, name, "class labels")
     if arr.ndim == 0 or arr.shape[0] == 0:
         raise ValueError(f"{name} is empty or a scalar (shape {arr.shape}); pass one label (row) per case.")
     if arr.ndim > 2:
         raise ValueError(f"{name} has shape {arr.shape}; expected (N,), (N, 1) or (N, n_labels).")
     if arr.dtype == bool:
         return arr.astype(int)
-    if not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(
-            f"{name} must hold integer class labels; got dtype {arr.dtype}. Encode classes as 0, 1, 2, ..."
-        )
     if np.issubdtype(arr.dtype, np.integer):
         return arr.astype(int)
     if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
@@ -132,14 +151,7 @@ def _one_label_per_case(y: np.ndarray, name: str = "y_true") -> np.ndarray:
 
 def _binary_column(y_score: np.ndarray, name: str = "y_score") -> np.ndarray:
     """Reduce binary scores of shape (N,), (N, 1) or (N, 2) to shape (N,) (last column = class 1)."""
-    if y_score.ndim == 2:
-        if y_score.shape[1] not in (1, 2):
-            raise ValueError(
-                f"{name} has shape {y_score.shape}, but a binary task needs shape (N,), (N, 1) or (N, 2) "
-                "(the last column is taken as the score of class 1)."
-            )
-        y_score = y_score[:, -1]
-    return y_score
+    return score_column(y_score, name=name)
 
 
 def _check_binary_values(y: np.ndarray, name: str) -> None:
@@ -183,6 +195,22 @@ def _check_threshold(threshold: float) -> None:
     is_number = isinstance(threshold, (int, float, np.integer, np.floating)) and not isinstance(threshold, bool)
     if not is_number or not np.isfinite(threshold):
         raise ValueError(f"threshold must be a finite number such as 0.5; got {threshold!r}.")
+
+
+def _real_number(value: float, name: str, example: str) -> float:
+    """A finite real number as a float; strings, bools, NaN and infinity raise a ValueError naming `name`."""
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise ValueError(f"{name} must be a number such as {example}; got {value!r}.")
+    return finite_number(value, name)
+
+
+def _check_threshold_for(threshold: float, ys: np.ndarray) -> None:
+    """Refuse a threshold outside [0, 1] when every score is a probability (lies in [0, 1])."""
+    if not 0.0 <= threshold <= 1.0 and ys.min() >= 0.0 and ys.max() <= 1.0:
+        raise ValueError(
+            f"threshold is {float(threshold):g}, but every score lies in [0, 1]: scores are probabilities; threshold "
+            "must lie in [0, 1] (write 0.5 for 50 %). Otherwise every case gets the same prediction."
+        )
 
 
 def _prepare(y_true: ArrayLike, y_score: ArrayLike, task: str) -> tuple[np.ndarray, np.ndarray]:
@@ -253,6 +281,7 @@ def medmnist_acc(y_true: ArrayLike, y_score: ArrayLike, task: str, threshold: fl
     """ACC as in the official MedMNIST evaluator: score > threshold (binary, per label) or argmax accuracy."""
     _check_threshold(threshold)
     yt, ys = _prepare(y_true, y_score, task)
+    _check_threshold_for(threshold, ys)
     if task == "binary-class":
         return float(accuracy_score(yt, (ys > threshold).astype(int)))
     if task == "multi-label, binary-class":
@@ -322,6 +351,7 @@ def binary_report(y_true: ArrayLike, y_score: ArrayLike, threshold: float = 0.5)
     """All binary metrics at one threshold (positive when score >= threshold); undefined values are NaN."""
     _check_threshold(threshold)
     yt, ys = _binary_inputs(y_true, y_score)
+    _check_threshold_for(threshold, ys)
     yp = (ys >= threshold).astype(int)
     both = 0 < yt.sum() < yt.size
     report: dict[str, float] = {
@@ -341,29 +371,38 @@ def binary_report(y_true: ArrayLike, y_score: ArrayLike, threshold: float = 0.5)
 # ----------------------------------------------------------------------------- choosing a threshold
 
 
-def _roc_points(y_true: ArrayLike, y_score: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every ROC point (fpr, tpr, threshold) in decreasing threshold order, without sklearn's +inf start point."""
+def _roc_counts(y_true: ArrayLike, y_score: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """Every distinct score as a threshold, in decreasing order, with the integer counts tp and fp at it, and P, N.
+
+    These are the points of ``sklearn.metrics.roc_curve(..., drop_intermediate=False)`` without its
+    +inf start point: tpr = tp / P and fpr = fp / N, with a case positive when score >= threshold.
+    """
     yt, ys = _binary_inputs(y_true, y_score)
     _require_both_classes(yt, "The ROC curve (and a threshold chosen from it)")
-    fpr, tpr, thr = roc_curve(yt, ys, drop_intermediate=False)
-    keep = np.isfinite(thr)
-    return fpr[keep], tpr[keep], thr[keep]
+    order = np.argsort(ys, kind="mergesort")[::-1]
+    ys_sorted, yt_sorted = ys[order], yt[order].astype(np.int64)
+    last = np.r_[np.flatnonzero(np.diff(ys_sorted)), ys_sorted.size - 1]  # last case of each distinct score
+    tp = np.cumsum(yt_sorted)[last]
+    fp = (last + 1) - tp
+    n_pos = int(tp[-1])
+    return ys_sorted[last], tp, fp, n_pos, int(ys_sorted.size - n_pos)
 
 
 def youden_threshold(y_true: ArrayLike, y_score: ArrayLike) -> tuple[float, float]:
     """The ROC threshold maximising Youden's J = sensitivity + specificity - 1, and J (ties: highest threshold)."""
-    fpr, tpr, thr = _roc_points(y_true, y_score)
-    j = tpr - fpr
-    best = int(np.argmax(j))  # first maximum = highest threshold, thresholds are decreasing
-    return float(thr[best]), float(j[best])
+    thr, tp, fp, n_pos, n_neg = _roc_counts(y_true, y_score)
+    # J = tp/P - fp/N has the sign and order of tp*N - fp*P; comparing these integers finds exact ties exactly.
+    best = int(np.argmax(tp * n_neg - fp * n_pos))  # first maximum = highest threshold (thresholds decrease)
+    return float(thr[best]), float(tp[best] / n_pos - fp[best] / n_neg)
 
 
 def threshold_for_sensitivity(y_true: ArrayLike, y_score: ArrayLike, target: float) -> float:
     """The highest threshold t whose sensitivity (positive when score >= t) is at least target."""
+    target = _real_number(target, "target", "0.95")
     if not (0.0 <= target <= 1.0):
         raise ValueError(f"target sensitivity must lie in [0, 1]; got {target!r} (use 0.95, not 95).")
-    _, tpr, thr = _roc_points(y_true, y_score)
-    return float(thr[int(np.argmax(tpr >= target))])  # tpr ends at 1.0, so a match always exists
+    thr, tp, _, n_pos, _ = _roc_counts(y_true, y_score)
+    return float(thr[int(np.argmax(tp / n_pos >= target))])  # tp ends at P, so a match always exists
 
 
 # ----------------------------------------------------------------------------- bootstrap confidence intervals
@@ -401,9 +440,12 @@ def bootstrap_ci(
         raise ValueError(f"metric must be a function metric(y_true, y_score) -> float; got {type(metric).__name__}.")
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
         raise ValueError(f"n_boot must be a positive integer (typically 1000 or more); got {n_boot!r}.")
-    if not (0.0 < alpha < 1.0):
+    if not (0.0 < _real_number(alpha, "alpha", "0.05") < 1.0):
         raise ValueError(f"alpha must lie in (0, 1), e.g. 0.05 for a 95% interval; got {alpha!r}.")
-    yt, ys = np.asarray(y_true), np.asarray(y_score)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer such as 0; got {seed!r}.")
+    yt = _real_values(y_true, "y_true", "labels")
+    ys = _real_values(y_score, "y_score", "scores or probabilities")
     if yt.ndim == 0 or ys.ndim == 0:
         raise ValueError("y_true and y_score must be arrays with one entry (row) per case, not scalars.")
     _check_same_n(yt, ys, "y_true", "y_score")

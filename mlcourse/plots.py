@@ -2,6 +2,12 @@
 
 Every function returns a matplotlib ``Figure`` (made with ``plt.subplots`` so that it shows up
 in a notebook) and never calls ``plt.show()``. Save one with ``fig.savefig("name.png")``.
+
+Inputs are checked before anything is drawn: images, labels and scores must be real numbers
+without NaN or infinity (strings and complex numbers are refused, naming the argument); class
+labels must be whole numbers 0, 1, 2, ... (`mlcourse.arrays.class_labels`), binary scores go
+through `mlcourse.arrays.score_column`. Training histories may contain NaN (a diverged loss is
+drawn as a gap).
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from sklearn import metrics as skm
+
+from mlcourse.arrays import check_positive_int, class_labels, finite_number, real_array, score_column
 
 __all__ = ["montage", "training_curves", "confusion_matrix", "roc_curve", "decision_regions"]
 
@@ -72,7 +80,15 @@ def _label_text(label: np.ndarray, names: list[str] | None) -> str:
 
 def _as_2d_images(images: Any) -> tuple[np.ndarray, bool]:
     """Bring images to (N,H,W) grey or (N,H,W,3) RGB; return them and whether they are RGB."""
+    if isinstance(images, (str, bytes)):
+        raise TypeError(f"images must be an array of images, got the string {images!r:.40}.")
     arr = np.asarray(images)
+    if arr.size == 0:
+        raise ValueError(f"images is empty (shape {arr.shape}); pass at least one image.")
+    if arr.dtype == bool:
+        arr = arr.astype(np.float64)  # masks: False black, True white
+    if arr.dtype != np.uint8:
+        arr = real_array(arr, "images")
     if arr.ndim == 5 and arr.shape[-1] == 1:  # (N,D,H,W,1) volumes with a channel axis
         arr = arr[..., 0]
     if arr.ndim == 3:
@@ -100,8 +116,16 @@ def _rgb_for_display(img: np.ndarray) -> np.ndarray:
     return img
 
 
+def _optional_text(value: Any, name: str) -> None:
+    """Refuse anything but None or a string for a title or label argument."""
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{name} must be a string or None, got {type(value).__name__} {value!r:.40}.")
+
+
 def _as_class_vector(y: Any, name: str) -> np.ndarray:
     """Flatten (N,) or (N,1) class labels; refuse probabilities or multi-label arrays."""
+    if isinstance(y, (str, bytes)):
+        raise TypeError(f"{name} must be an array of class labels 0, 1, 2, ..., got the string {y!r:.40}.")
     arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
@@ -112,7 +136,7 @@ def _as_class_vector(y: Any, name: str) -> np.ndarray:
         )
     if arr.size == 0:
         raise ValueError(f"{name} is empty; pass at least one sample.")
-    return arr
+    return class_labels(arr, name=name)
 
 
 def _history_dict(history: Any) -> dict[str, list[float]]:
@@ -125,7 +149,14 @@ def _history_dict(history: Any) -> dict[str, list[float]]:
         )
     if not logs:
         raise ValueError("history is empty; train for at least one epoch first.")
-    return {str(k): list(np.asarray(v, dtype=float).ravel()) for k, v in logs.items()}
+    out: dict[str, list[float]] = {}
+    for k, v in logs.items():
+        try:
+            values = real_array(v, f"history[{k!r}]", finite=False)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{err} Each history entry must be a list of numbers, one per epoch.") from None
+        out[str(k)] = list(values.astype(float).ravel())
+    return out
 
 
 # ----------------------------------------------------------------------------- figures
@@ -149,20 +180,28 @@ def montage(
     """
     arr, rgb = _as_2d_images(images)
     total = arr.shape[0]
-    if total == 0:
-        raise ValueError("images is empty; pass at least one image.")
-    if not isinstance(n, (int, np.integer)) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive whole number of images to show; got {n!r}.")
-    if not isinstance(ncols, (int, np.integer)) or ncols < 1:
+    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
         raise ValueError(f"ncols must be a positive whole number; got {ncols!r}.")
+    check_positive_int(seed, "seed", minimum=0)
+    _optional_text(title, "title")
+    if not isinstance(cmap, str):
+        raise TypeError(f"cmap must be the name of a matplotlib colour map such as 'gray', got {cmap!r:.40}.")
     lab = None
     if labels is not None:
+        if isinstance(labels, (str, bytes)):
+            raise TypeError(f"labels must be an array with one label per image, got the string {labels!r:.40}.")
         lab = np.asarray(labels)
         if lab.ndim == 0 or lab.shape[0] != total:
             raise ValueError(
                 f"labels has shape {lab.shape} but there are {total} images; pass one label "
                 "per image (the same N as images)."
             )
+        lab = real_array(lab, "labels")
+        if lab.dtype.kind == "f" and not np.all(lab == np.round(lab)):
+            raise ValueError("labels must be whole class numbers (or 0/1 per label); got fractions. "
+                             "For predicted probabilities use y_prob.argmax(axis=1) or y_prob > 0.5.")
     names = _name_list(label_names)
 
     rng = np.random.default_rng(seed)
@@ -203,6 +242,11 @@ def training_curves(history: Any, metrics: Sequence[str] | None = None) -> Figur
     metrics: which metrics to show (e.g. ["loss", "auc"]); default: all of them.
     """
     logs = _history_dict(history)
+    if metrics is not None and not isinstance(metrics, str) and not (
+        isinstance(metrics, Sequence) and all(isinstance(m, str) for m in metrics)
+    ):
+        raise TypeError(f"metrics must be a metric name or a list of names such as ['loss', 'auc'], "
+                        f"got {metrics!r:.60}.")
     if metrics is None:
         chosen = [k for k in logs if not k.startswith("val_")]
         chosen += [k for k in logs if k.startswith("val_") and k[4:] not in logs]
@@ -315,14 +359,10 @@ def roc_curve(
     threshold; its (1 − specificity, sensitivity) point is marked.
     """
     yt = _as_class_vector(y_true, "y_true")
-    score = np.asarray(y_score, dtype=float)
-    if score.ndim == 2 and score.shape[1] in (1, 2):
-        score = score[:, -1]
-    if score.ndim != 1:
-        raise ValueError(
-            f"y_score has shape {score.shape}; expected one score per sample, (N,) or (N,1), "
-            "or a two-column softmax output (N,2). For more classes draw one curve per class."
-        )
+    _optional_text(label, "label")
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes (e.g. from plt.subplots()) or None, got {type(ax).__name__}.")
+    score = score_column(y_score, name="y_score")
     if score.shape[0] != yt.shape[0]:
         raise ValueError(
             f"y_true has {yt.shape[0]} samples but y_score has {score.shape[0]}; they must match."
@@ -334,6 +374,18 @@ def roc_curve(
             f"{sorted(classes)}. For several classes, pass (y_true == k) for one class k."
         )
     yt = yt.astype(int)
+    t = None
+    if operating_point is not None:
+        if isinstance(operating_point, (bool, str, bytes)) or not isinstance(operating_point, (int, float, np.number)):
+            raise ValueError(
+                f"operating_point must be a decision threshold (a number such as 0.5); got {operating_point!r}."
+            )
+        t = finite_number(operating_point, "operating_point (the decision threshold)")
+        if not 0.0 <= t <= 1.0 and score.min() >= 0.0 and score.max() <= 1.0:
+            raise ValueError(
+                f"operating_point is {t:g}, but every score lies in [0, 1]: scores are probabilities; the "
+                "threshold must lie in [0, 1] (write 0.5 for 50 %)."
+            )
     fpr, tpr, _ = skm.roc_curve(yt, score)
     auc = skm.roc_auc_score(yt, score)
 
@@ -343,12 +395,7 @@ def roc_curve(
         ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="chance", gid="chance")
     text = f"AUC = {auc:.3f}" if label is None else f"{label} (AUC = {auc:.3f})"
     (line,) = ax.plot(fpr, tpr, linewidth=2, label=text)
-    if operating_point is not None:
-        if isinstance(operating_point, bool) or not isinstance(operating_point, (int, float, np.number)):
-            raise ValueError(
-                f"operating_point must be a decision threshold (a number such as 0.5); got {operating_point!r}."
-            )
-        t = float(operating_point)
+    if t is not None:
         pred = score >= t
         sens = float(pred[yt == 1].mean())
         spec = 1.0 - float(pred[yt == 0].mean())
@@ -370,8 +417,12 @@ def decision_regions(model: Any, X: Any, y: Any, feature_names: Sequence[str] = 
                      label_names: LabelNames = None, ax: Axes | None = None, resolution: int = 200,
                      title: str | None = None) -> Figure:
     """Colour the plane by a fitted two-feature classifier's prediction and scatter the samples on it."""
-    X = np.asarray(X, dtype=float)
+    X = real_array(X, "X").astype(float)
     y = _as_class_vector(y, "y").astype(int)
+    resolution = check_positive_int(resolution, "resolution", minimum=2)
+    _optional_text(title, "title")
+    if isinstance(feature_names, str) or len(feature_names) != 2 or not all(isinstance(f, str) for f in feature_names):
+        raise ValueError(f"feature_names must be two strings, one per axis; got {feature_names!r:.60}.")
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"decision_regions needs exactly two features, X of shape (N, 2); got {X.shape}. "
                          "Select two columns (and fit the model on those two only).")

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from mlcourse.arrays import check_fraction, check_positive_int, check_positive_number, finite_number, real_array
+
 __all__ = ["RBM", "sigmoid", "softplus", "binarise"]
 
 
@@ -39,18 +41,37 @@ def softplus(x: Any) -> np.ndarray:
 
 
 def binarise(images: Any, threshold: float = 0.5) -> np.ndarray:
-    """Images to a (N, pixels) float array of 0s and 1s: 1 where the pixel (uint8 divided by 255) > threshold."""
-    x = np.asarray(images)
+    """Images to a (N, pixels) float array of 0s and 1s: 1 where the pixel (uint8 divided by 255) > threshold.
+
+    images: uint8 (0..255) or any other real dtype with values in [0, 1]; threshold: in [0, 1].
+    """
+    if isinstance(threshold, (bool, np.bool_, str, bytes)):
+        raise ValueError(f"threshold must be a number in [0, 1] such as 0.5; got {threshold!r}.")
+    threshold = finite_number(threshold, "threshold")
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must lie in [0, 1] (pixels are compared after uint8 / 255); got {threshold:g}. "
+                         "Write 0.5, not 128.")
+    x = real_array(images, "images")
     if x.ndim < 2:
         raise ValueError(f"binarise expects a batch of images, shape (N, ...); got shape {x.shape}.")
     scale = 255.0 if x.dtype == np.uint8 else 1.0
+    if scale == 1.0 and (x.min() < 0 or x.max() > 1):
+        raise ValueError(f"images of dtype {x.dtype} must lie in [0, 1] (or be uint8 0..255); got values in "
+                         f"[{float(x.min()):g}, {float(x.max()):g}]. Pass uint8 images, or divide 0..255 values "
+                         "by 255.")
     x = x.reshape(len(x), -1).astype(float) / scale
     return (x > threshold).astype(float)
 
 
 def _as_binary(X: Any, n_visible: int | None, what: str = "X") -> np.ndarray:
     """X as a 2-D float array of 0s and 1s with n_visible columns, or a ValueError that says why not."""
-    X = np.asarray(X, dtype=float)
+    if isinstance(X, (str, bytes)):
+        raise ValueError(f"{what} must be an array of 0s and 1s, got the string {X!r:.40}.")
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{what} must hold the numbers 0 and 1; got dtype {X.dtype}. "
+                         "Threshold the images with mlcourse.rbm.binarise(images).")
+    X = X.astype(float)
     if X.ndim == 1 and n_visible is not None and X.shape[0] == n_visible:
         X = X[None, :]
     if X.ndim != 2:
@@ -78,12 +99,16 @@ class RBM:
     def __init__(self, n_hidden: int = 64, learning_rate: float = 0.05, batch_size: int = 32,
                  n_epochs: int = 10, k: int = 1, persistent: bool = False, momentum: float = 0.0,
                  init_visible: str = "data", seed: int | None = 0) -> None:
-        if int(n_hidden) < 1:
-            raise ValueError(f"n_hidden must be a positive integer; got {n_hidden!r}.")
-        if int(k) < 1:
-            raise ValueError(f"k (Gibbs steps) must be at least 1; got {k!r}.")
-        if int(batch_size) < 1 or int(n_epochs) < 0 or not learning_rate > 0:
-            raise ValueError("batch_size must be >= 1, n_epochs >= 0 and learning_rate > 0.")
+        n_hidden = check_positive_int(n_hidden, "n_hidden")
+        k = check_positive_int(k, "k (Gibbs steps)")
+        batch_size = check_positive_int(batch_size, "batch_size")
+        n_epochs = check_positive_int(n_epochs, "n_epochs", minimum=0)
+        learning_rate = check_positive_number(learning_rate, "learning_rate")
+        momentum = check_fraction(momentum, "momentum")
+        if not isinstance(persistent, (bool, np.bool_)):
+            raise TypeError(f"persistent must be True or False, got {persistent!r}.")
+        if seed is not None:
+            seed = check_positive_int(seed, "seed", minimum=0)
         self.n_hidden, self.learning_rate, self.batch_size = int(n_hidden), float(learning_rate), int(batch_size)
         self.n_epochs, self.k, self.persistent = int(n_epochs), int(k), bool(persistent)
         if init_visible not in ("data", "zero"):
@@ -123,8 +148,11 @@ class RBM:
     def energy(self, v: Any, h: Any) -> np.ndarray:
         """E(v, h) = -a.v - b.h - v.W.h for each row of v (N, m) and h (N, n)."""
         self._need_fit()
-        v = np.atleast_2d(np.asarray(v, dtype=float))
-        h = np.atleast_2d(np.asarray(h, dtype=float))
+        v = np.atleast_2d(real_array(v, "v").astype(float))
+        h = np.atleast_2d(real_array(h, "h").astype(float))
+        if v.shape[1] != self.n_visible or h.shape[1] != self.n_hidden or len(v) != len(h):
+            raise ValueError(f"v must have shape (N, {self.n_visible}) and h shape (N, {self.n_hidden}); "
+                             f"got {v.shape} and {h.shape}.")
         return -v @ self.a - h @ self.b - np.einsum("ni,ij,nj->n", v, self.W, h)
 
     def hidden_probabilities(self, v: Any) -> np.ndarray:
@@ -136,7 +164,9 @@ class RBM:
     def visible_probabilities(self, h: Any) -> np.ndarray:
         """p(v_i = 1 | h) = sigmoid(a_i + W[i, :].h), shape (N, m)."""
         self._need_fit()
-        h = np.atleast_2d(np.asarray(h, dtype=float))
+        h = np.atleast_2d(real_array(h, "h").astype(float))
+        if h.ndim != 2:
+            raise ValueError(f"h must be a 2-D array (samples, hidden units); got shape {h.shape}.")
         if h.shape[1] != self.n_hidden:
             raise ValueError(f"h has {h.shape[1]} columns but the RBM has {self.n_hidden} hidden units.")
         return sigmoid(h @ self.W.T + self.a)
@@ -223,13 +253,15 @@ class RBM:
         history: reconstruction_error (training set), free_energy_train and free_energy_val (mean
         F(v); their gap grows when the model overfits, Hinton 2012, section 6).
         """
+        if n_epochs is not None:
+            n_epochs = check_positive_int(n_epochs, "n_epochs", minimum=0)
         X = _as_binary(X, None)
         Xv = None if X_val is None else _as_binary(X_val, X.shape[1], "X_val")
         if self.W is None:
             self.initialise(X.shape[1], X)
         rng = self._generator()
         n_monitor = min(len(X), 1000 if Xv is None else len(Xv))
-        for _ in range(self.n_epochs if n_epochs is None else int(n_epochs)):
+        for _ in range(self.n_epochs if n_epochs is None else n_epochs):
             order = rng.permutation(len(X))
             for start in range(0, len(X), self.batch_size):
                 self.partial_fit(X[order[start:start + self.batch_size]])

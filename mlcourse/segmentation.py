@@ -30,6 +30,8 @@ __all__ = ["dice", "hausdorff_distance", "hd95", "iou"]
 
 def _mask(m: ArrayLike, name: str) -> np.ndarray:
     """A 2-D or 3-D binary mask as a bool array, or a ValueError that says what is wrong."""
+    if isinstance(m, (str, bytes)):
+        raise ValueError(f"{name} must be a 2-D or 3-D array of 0/1 (or False/True), got the string {m!r:.40}.")
     arr = np.asarray(m)
     if arr.ndim not in (2, 3):
         raise ValueError(
@@ -66,6 +68,8 @@ def _spacing(spacing: ArrayLike | float | None, ndim: int) -> np.ndarray:
     """Voxel spacing as ndim positive finite numbers (None: all ones)."""
     if spacing is None:
         return np.ones(ndim)
+    if isinstance(spacing, (str, bytes, bool, np.bool_)):
+        raise ValueError(f"spacing must be numbers (voxel size per axis, e.g. in mm); got {spacing!r}.")
     try:
         sp = np.asarray(spacing, dtype=float)
     except (TypeError, ValueError):

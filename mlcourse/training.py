@@ -4,15 +4,84 @@ metrics after every epoch, and keep the weights of the best validation epoch."""
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import keras
 import numpy as np
 
 from mlcourse import metrics
+from mlcourse.arrays import (
+    check_fraction,
+    check_positive_int,
+    check_positive_number,
+    class_labels,
+    finite_number,
+    real_array,
+    to_float_images,
+)
+from mlcourse.data import TASKS
+
+SCHEDULES = ("constant", "cosine", "medmnist")
+
+
+class EpochProgress:
+    """One progress bar over the epochs that updates in place, then one summary line printed when it closes."""
+
+    def __init__(self, total: int, desc: str = "epochs", enabled: bool = True) -> None:
+        self.enabled = bool(enabled)
+        self._bar = None
+        if self.enabled:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=int(total), desc=desc, unit="epoch", leave=False, dynamic_ncols=True)
+
+    def update(self, **postfix: float) -> None:
+        """Advance the bar by one epoch and show `postfix` (name=value pairs, rounded) beside it."""
+        if self._bar is not None:
+            self._bar.set_postfix({k: f"{v:.4g}" for k, v in postfix.items()}, refresh=False)
+            self._bar.update(1)
+
+    def write(self, line: str) -> None:
+        """Print a line above the bar (or plainly when the bar is off) without breaking it."""
+        if self._bar is not None:
+            self._bar.write(line)
+        else:
+            print(line)
+
+    def close(self, summary: str | None = None) -> None:
+        """Remove the bar and, when enabled, print `summary` as the one line that stays."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+            if summary:
+                print(summary)
+
+
+def format_seconds(seconds: float) -> str:
+    """A duration for a summary line: '0.4 s', '52 s', '3 min 05 s'."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+class _ProgressCallback(keras.callbacks.Callback):
+    """Feed an EpochProgress bar from Keras's epoch logs (training loss and validation AUC)."""
+
+    def __init__(self, progress: EpochProgress) -> None:
+        super().__init__()
+        self.progress = progress
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        logs = logs or {}
+        shown = {k: float(logs[k]) for k in ("loss", "val_auc") if k in logs}
+        self.progress.update(**shown)
 
 
 class MedMNISTValidation(keras.callbacks.Callback):
@@ -95,32 +164,13 @@ class KeepBest(keras.callbacks.Callback):
                       f"({self.monitor} = {self.best_value:.4f})")
 
 
-def prepare_images(x: np.ndarray) -> np.ndarray:
-    """uint8 images (N, H, W) or (N, H, W, C) -> float32 in [0, 1] with a channel axis."""
-    x = np.asarray(x)
-    if x.ndim == 3:
-        x = x[..., None]
-    if x.ndim != 4:
-        raise ValueError(f"expected images of shape (N, H, W) or (N, H, W, C); got shape {x.shape}.")
-    if x.dtype == np.uint8:
-        return x.astype("float32") / 255.0
-    x = x.astype("float32")
-    if x.size and (x.min() < 0.0 or x.max() > 1.0):
-        raise ValueError(f"float images must lie in [0, 1]; these span [{x.min():.3g}, {x.max():.3g}]. "
-                         "Pass the uint8 arrays from mlcourse.data.load(), or divide by 255.")
-    return x
-
-
-def _labels_for_loss(y: np.ndarray, task: str) -> np.ndarray:
-    """(N, 1) integer labels -> (N,) for a softmax loss; multi-label (N, L) stays as float 0/1."""
-    y = np.asarray(y)
-    if task.startswith("multi-label"):
-        return y.astype("float32")
-    return y.reshape(len(y), -1)[:, 0].astype("int64")
+def prepare_images(x: np.ndarray, name: str = "x") -> np.ndarray:
+    """Images (N, H, W) or (N, H, W, C) -> float32 in [0, 1] with a channel axis (rules of `arrays.to_float_images`)."""
+    return to_float_images(x, name=name)
 
 
 def learning_rate_schedule(kind: str, lr: float, epochs: int, steps_per_epoch: int, warmup_epochs: int = 0):
-    """'constant'; 'cosine' (optional linear warm-up, then cosine decay to 0); or 'medmnist' (x0.1 at 50% and 75% of the epochs)."""
+    """'constant'; 'cosine' (optional warm-up, then cosine decay to 0); 'medmnist' (x0.1 at 50% and 75% of epochs)."""
     total = epochs * steps_per_epoch
     if kind == "constant":
         return lr
@@ -145,27 +195,126 @@ class FitResult:
     best_epoch: int
     best_val_auc: float
     seconds: float
-    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _output_units(model: keras.Model, x_sample: np.ndarray) -> int:
+    """The number of output units of a single-output classifier (built on one image when it is not built yet)."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model (e.g. from mlcourse.models), got {type(model).__name__}.")
+    try:
+        outputs = model.outputs
+    except (AttributeError, ValueError):
+        outputs = None
+    if outputs:
+        if len(outputs) != 1:
+            raise ValueError(f"model has {len(outputs)} outputs; fit_classifier trains models with one output "
+                             "(a softmax over the classes, or one sigmoid per label).")
+        want = tuple(model.inputs[0].shape[1:]) if model.inputs else ()
+        got = tuple(x_sample.shape[1:])
+        if want and (len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got))):
+            raise ValueError(f"model expects images of shape {want} but the training images have shape {got}; "
+                             "build the model with input_shape=x.shape[1:] (after the channel axis is added).")
+        shape = tuple(outputs[0].shape)
+    else:  # a Sequential model without an Input: build it on one image
+        out = model(x_sample[:1], training=False)
+        if isinstance(out, (list, tuple, dict)):
+            raise ValueError("model has several outputs; fit_classifier trains models with one output.")
+        shape = tuple(out.shape)
+    if len(shape) != 2 or shape[-1] is None:
+        raise ValueError(f"model's output has shape {shape}; end it in a Dense layer with one unit per class.")
+    return int(shape[-1])
+
+
+def _targets(y: Any, task: str, n_out: int, name: str) -> np.ndarray:
+    """Labels checked against the task and the model: (N,) class indices, or (N, L) 0/1 floats for multi-label."""
+    if task.startswith("multi-label"):
+        arr = real_array(y, name)
+        if arr.ndim != 2 or arr.shape[1] != n_out:
+            raise ValueError(f"{name} must have shape (N, {n_out}) for this multi-label task (one 0/1 column per "
+                             f"label of the model's output); got shape {arr.shape}.")
+        if not np.isin(arr, (0, 1)).all():
+            raise ValueError(f"{name} must hold only 0 and 1 for a multi-label task; got values in "
+                             f"[{float(arr.min()):g}, {float(arr.max()):g}].")
+        return arr.astype("float32")
+    if n_out < 2:
+        raise ValueError(f"the model ends in {n_out} unit, but fit_classifier's {task} loss needs one softmax unit "
+                         "per class (2 for a binary task): build it with num_classes=2 or more.")
+    if task == "binary-class" and n_out != 2:
+        raise ValueError(f"task is 'binary-class' but the model has {n_out} output units; build it with num_classes=2.")
+    return class_labels(y, name=name, n_classes=n_out)
+
+
+def _check_class_weight(class_weight: Any, n_out: int) -> dict[int, float] | None:
+    """None, or a dict of class index (0..n_out-1) -> positive finite weight."""
+    if class_weight is None:
+        return None
+    if not isinstance(class_weight, dict):
+        raise TypeError("class_weight must be a dict {class index: weight} or None, "
+                        f"got {type(class_weight).__name__}.")
+    out = {}
+    for key, weight in class_weight.items():
+        if isinstance(key, bool) or not isinstance(key, numbers.Integral) or not 0 <= key < n_out:
+            raise ValueError(f"class_weight has the key {key!r}; keys must be class indices 0..{n_out - 1}.")
+        out[int(key)] = check_positive_number(weight, f"class_weight[{key}]")
+    return out
 
 
 def fit_classifier(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray], *,
                    task: str, epochs: int, batch_size: int = 128, lr: float = 1e-3, weight_decay: float = 0.0,
                    schedule: str = "cosine", warmup_epochs: int = 0, label_smoothing: float = 0.0,
                    class_weight: dict[int, float] | None = None, callbacks: Sequence[keras.callbacks.Callback] = (),
-                   verbose: int = 0) -> FitResult:
+                   verbose: int = 0, progress: bool = True) -> FitResult:
     """The course's recipe: Adam(W), a learning-rate schedule, MedMNIST's validation AUC per epoch, best epoch kept.
 
-    `train` and `val` are (x, y) pairs straight from `mlcourse.data.load()` (uint8 images are scaled to
-    [0, 1]). The loss is cross-entropy on the softmax (binary cross-entropy per label for multi-label
-    tasks). After training, the model holds the weights of the epoch with the best validation AUC.
-    The model is compiled here, so a model can be passed straight from `mlcourse.models`.
+    `train` and `val` are (x, y) pairs straight from `mlcourse.data.load()`: images are scaled to
+    [0, 1] by `arrays.to_float_images`; labels may be class indices of shape (N,) or (N, 1), or one-hot
+    rows (converted to indices), and for multi-label tasks one 0/1 column per label. The loss is
+    cross-entropy on the softmax (binary cross-entropy per label for multi-label tasks). After
+    training, the model holds the weights of the epoch with the best validation AUC. The model is
+    compiled here, so a model can be passed straight from `mlcourse.models`. Every argument is
+    checked before training starts.
+
+    With `progress` (the default) one bar shows the epochs with the loss and validation AUC, and one
+    summary line stays when training ends; Keras's own logs are then off. With `progress=False`
+    nothing is printed except what Keras's `verbose` asks for.
     """
-    if epochs < 1:
-        raise ValueError(f"epochs must be at least 1; got {epochs}.")
-    x_tr, y_tr = prepare_images(train[0]), _labels_for_loss(train[1], task)
-    x_va, y_va = prepare_images(val[0]), np.asarray(val[1])
-    if len(x_tr) != len(y_tr):
-        raise ValueError(f"the training split has {len(x_tr)} images but {len(y_tr)} labels.")
+    if not isinstance(task, str) or task not in TASKS:
+        raise ValueError(f"task must be one of {', '.join(map(repr, TASKS))}; got {task!r} "
+                         "(use the subset's INFO[flag]['task']).")
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    warmup_epochs = check_positive_int(warmup_epochs, "warmup_epochs", minimum=0)
+    if warmup_epochs > epochs:
+        raise ValueError(f"warmup_epochs ({warmup_epochs}) must not exceed epochs ({epochs}).")
+    lr = check_positive_number(lr, "lr")
+    weight_decay = finite_number(weight_decay, "weight_decay")
+    if weight_decay < 0:
+        raise ValueError(f"weight_decay must be 0 (plain Adam) or positive (AdamW), got {weight_decay:g}.")
+    label_smoothing = check_fraction(label_smoothing, "label_smoothing")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {', '.join(map(repr, SCHEDULES))}; got {schedule!r}.")
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, keras.callbacks.Callback):
+            raise TypeError(f"callbacks must be a list of keras.callbacks.Callback objects; got {type(cb).__name__} "
+                            "(wrap a single callback in a list: callbacks=[cb]).")
+    for split, pair in (("train", train), ("val", val)):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"{split} must be an (images, labels) pair, e.g. ds.{split} from mlcourse.data.load().")
+    x_tr, x_va = prepare_images(train[0], "train images"), prepare_images(val[0], "val images")
+    if x_va.shape[1:] != x_tr.shape[1:]:
+        raise ValueError(f"val images have shape {x_va.shape[1:]} but train images {x_tr.shape[1:]}; "
+                         "use the same size.")
+    n_out = _output_units(model, x_tr)
+    y_tr = _targets(train[1], task, n_out, "train labels")
+    y_va = _targets(val[1], task, n_out, "val labels")
+    for split, x, y in (("train", x_tr, y_tr), ("val", x_va, y_va)):
+        if len(x) != len(y):
+            raise ValueError(f"the {split} split has {len(x)} images but {len(y)} labels.")
+    if not task.startswith("multi-label"):
+        y_va = y_va[:, None]
+    class_weight = _check_class_weight(class_weight, n_out)
+
     steps = math.ceil(len(x_tr) / batch_size)
     rate = learning_rate_schedule(schedule, lr, epochs, steps, warmup_epochs)
     optimizer = (keras.optimizers.AdamW(rate, weight_decay=weight_decay) if weight_decay
@@ -173,23 +322,34 @@ def fit_classifier(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val
     if task.startswith("multi-label"):
         loss = keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing)
     elif label_smoothing:
-        n_classes = int(model.output.shape[-1])
         loss = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
-        y_tr = np.eye(n_classes, dtype="float32")[y_tr]
+        y_tr = np.eye(n_out, dtype="float32")[y_tr]
     else:
         loss = keras.losses.SparseCategoricalCrossentropy()
     model.compile(optimizer=optimizer, loss=loss)
     scorer = MedMNISTValidation(x_va, y_va, task)
     keep = KeepBest("val_auc")
+    bar = EpochProgress(epochs, desc=f"training {model.name}", enabled=progress)
     start = time.perf_counter()
-    hist = model.fit(x_tr, y_tr, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=verbose,
-                     class_weight=class_weight, callbacks=[scorer, *callbacks, keep])
+    try:
+        hist = model.fit(x_tr, y_tr, batch_size=batch_size, epochs=epochs, shuffle=True,
+                         verbose=0 if progress else verbose, class_weight=class_weight,
+                         callbacks=[scorer, *callbacks, keep, _ProgressCallback(bar)])
+    except BaseException:
+        bar.close()
+        raise
     seconds = time.perf_counter() - start
-    return FitResult(history={k: [float(v) for v in vals] for k, vals in hist.history.items()},
-                     validation=scorer.history, best_epoch=int(keep.best_epoch) + 1,
-                     best_val_auc=float(keep.best_value), seconds=seconds)
+    result = FitResult(history={k: [float(v) for v in vals] for k, vals in hist.history.items()},
+                       validation=scorer.history, best_epoch=int(keep.best_epoch) + 1,
+                       best_val_auc=float(keep.best_value), seconds=seconds)
+    ran = len(scorer.history)
+    summary = (f"trained {ran} epoch{'s' if ran != 1 else ''} in {format_seconds(seconds)}; "
+               f"best epoch {result.best_epoch}, val AUC {result.best_val_auc:.3f}")
+    bar.close(summary)
+    return result
 
 
 def predict_scores(model: keras.Model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """Class probabilities for uint8 (or [0, 1] float) images, as a NumPy array."""
+    """Class probabilities for uint8 (or [0, 1] float) images, as a NumPy array; NaN/inf images are refused."""
+    batch_size = check_positive_int(batch_size, "batch_size")
     return np.asarray(model.predict(prepare_images(x), batch_size=batch_size, verbose=0))

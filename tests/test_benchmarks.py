@@ -188,3 +188,70 @@ def test_cli_prints_table(results_env, tmp_path, capsys):
     assert "AutoKeras" in out and "0.803" in out
     assert benchmarks.main(["--dataset", "nope"]) == 1
     assert "Valid names" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- text that reaches the terminal
+
+
+@pytest.mark.parametrize("name", ["٠٧_x", "0٧_x", "１１_cnn", "11_cnn\n"])
+def test_results_name_needs_ascii_digits(results_env, name):
+    with pytest.raises(ValueError, match="two digits 0-9"):
+        benchmarks.record_results(name, [record()])
+
+
+def test_chapter_needs_ascii_digits(results_env):
+    with pytest.raises(ValueError, match="'chapter'"):
+        benchmarks.record_results("11_cnn", [record(chapter="١١")])
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"model": "CNN\x1b[2J"}, "non-printable"),
+        ({"model": "CNN\nref  pneumoniamnist  fake"}, "non-printable"),
+        ({"model": "CNN\u202e"}, "non-printable"),  # a right-to-left override
+        ({"model": "x" * 121}, "121 characters; at most 120"),
+        ({"model": "x" * 10_000}, "10000 characters; at most 120"),
+        ({"settings": {"optimizer": "adam\x07"}}, "non-printable"),
+        ({"settings": {"note": "y" * 201}}, "201 characters; at most 200"),
+        ({"settings": {"bad\tkey": 1}}, "non-printable"),
+        ({"settings": {"augment": ["flip", "rot\r"]}}, "non-printable"),
+        ({"comment": "\x1b]0;title\x07"}, "non-printable"),
+    ],
+)
+def test_record_text_must_be_printable_and_short(results_env, changes, message):
+    with pytest.raises(ValueError, match=message):
+        benchmarks.record_results("11_cnn", [record(**changes)])
+    assert not results_env.exists()
+
+
+def test_limits_allow_ordinary_text(results_env):
+    path = benchmarks.record_results(
+        "11_cnn", [record(model="m" * 120, settings={"note": "é " * 100, "augment": ["flip"]})]
+    )
+    assert path is not None and json.loads(path.read_text())[0]["model"] == "m" * 120
+
+
+def test_cli_escapes_hand_edited_files(results_env, capsys):
+    results_env.mkdir()
+    evil = [record(model="CNN\x1b[31m red")]
+    (results_env / "11_cnn.json").write_text(json.dumps(evil), encoding="utf-8")
+    assert benchmarks.main([]) == 1
+    captured = capsys.readouterr()
+    assert "\x1b" not in captured.err and "\x1b" not in captured.out
+    assert "11_cnn.json" in captured.err and "non-printable" in captured.err
+    (results_env / "11_cnn.json").write_text(json.dumps([record(model="z" * 5000)]), encoding="utf-8")
+    assert benchmarks.main([]) == 1
+    assert len(capsys.readouterr().err) < 1000  # a huge name is not echoed in full
+
+
+def test_cli_escapes_odd_file_names(results_env, capsys):
+    results_env.mkdir()
+    (results_env / "\x1b[2J.json").write_text("[]", encoding="utf-8")
+    assert benchmarks.main([]) == 1
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\\x1b" in err
+
+
+def test_terminal_safe_keeps_lines_and_escapes_the_rest():
+    assert benchmarks._terminal_safe("a\x1b[0m\nb\tc") == "a\\x1b[0m\nb\\tc"

@@ -120,3 +120,32 @@ def test_duplicate_finder_bad_images():
 
 def test_module_exports():
     assert set(duplicates.__all__) == {"difference_hash", "hamming", "find_duplicates", "cross_split_duplicates"}
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_pixels_are_refused(bad):
+    image = np.zeros((9, 9))
+    image[4, 4] = bad
+    with pytest.raises(ValueError, match="image contains 1 NaN or infinite"):
+        difference_hash(image)
+    nan_stack = np.full((6, 9, 9), bad)  # six all-NaN images must not come back as duplicates
+    for method in ("exact", "dhash"):
+        with pytest.raises(ValueError, match="images contains 486 NaN or infinite"):
+            find_duplicates(nan_stack, method=method)
+        with pytest.raises(ValueError, match="b contains"):
+            cross_split_duplicates(np.zeros((2, 9, 9)), nan_stack, method=method)
+
+
+def test_non_numeric_images_and_hash_size_are_refused():
+    with pytest.raises(TypeError, match="image must be an array of numbers"):
+        difference_hash("abc")
+    with pytest.raises(ValueError, match="real numbers"):
+        difference_hash(np.zeros((9, 9)) + 0j)
+    with pytest.raises(ValueError, match="real numbers"):
+        find_duplicates(np.array([[["a", "b"], ["c", "d"]]] * 2))
+    with pytest.raises(ValueError, match="hash_size must be an integer >= 2"):
+        find_duplicates(_stack(), method="exact", hash_size=1)  # refused even where it is not used
+    with pytest.raises(ValueError, match="hash_size must be an integer >= 2"):
+        cross_split_duplicates(_stack(), _stack(), method="dhash", hash_size=2.5)
+    with pytest.raises(ValueError, match="method must be"):
+        find_duplicates(_stack(), method=["exact"])

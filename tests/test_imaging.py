@@ -125,3 +125,24 @@ def test_dicom_to_array_bad_input():
 
 def test_module_exports():
     assert set(imaging.__all__) == {"Window", "WINDOWS", "apply_window", "dicom_to_array", "to_hounsfield"}
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_window_refuses_non_finite_pixels(bad):
+    image = np.zeros((4, 4))
+    image[1, 2] = bad
+    with pytest.raises(ValueError, match="image contains 1 NaN or infinite"):
+        apply_window(image, 40, 400)
+    with pytest.raises(ValueError, match="stored values contains 1 NaN"):
+        to_hounsfield(image, slope=1, intercept=-1024)
+
+
+def test_window_refuses_strings_and_complex_values():
+    with pytest.raises(TypeError, match="image must be an array of numbers, got the string"):
+        apply_window("abc", 40, 400)
+    with pytest.raises(ValueError, match="real numbers"):
+        apply_window(np.zeros((4, 4)) + 0j, 40, 400)
+    with pytest.raises(ValueError, match="center must be finite"):
+        apply_window(np.zeros((4, 4)), float("inf"), 400)
+    with pytest.raises(ValueError, match="slope must be a number"):
+        to_hounsfield(np.zeros((4, 4)), slope="one", intercept=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -275,6 +276,58 @@ def test_youden_is_the_best_threshold_by_brute_force(seed):
     assert np.mean(p[y == 1] >= threshold) + np.mean(p[y == 0] < threshold) - 1 == pytest.approx(j, abs=1e-12)
 
 
+def test_youden_exact_tie_found_despite_rounding():
+    # 5 positives, 10 negatives. t=0.9: tp 1, fp 1 -> J = 1/5 - 1/10 = 0.1; t=0.4: tp 4, fp 7 -> J = 4/5 - 7/10
+    # = 0.1 too, but 0.8 - 0.7 in floating point is 0.10000000000000009. The highest threshold must win.
+    y = [0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 0, 1, 1, 0]
+    p = [.5, .7, .2, .7, .5, 1, .6, .7, .9, 0, .2, .4, .5, .4, .2]
+    threshold, j = M.youden_threshold(y, p)
+    assert threshold == 0.9
+    assert j == pytest.approx(0.1, abs=1e-12)
+
+
+def _youden_reference(y: np.ndarray, p: np.ndarray) -> tuple[float, Fraction]:
+    """Brute force with exact fractions: the highest threshold among those with the largest J."""
+    n_pos, n_neg = int(np.sum(y == 1)), int(np.sum(y == 0))
+    best_t, best_j = None, None
+    for t in sorted(set(p.tolist()), reverse=True):
+        tp = int(np.sum((p >= t) & (y == 1)))
+        fp = int(np.sum((p >= t) & (y == 0)))
+        j = Fraction(tp, n_pos) - Fraction(fp, n_neg)
+        if best_j is None or j > best_j:
+            best_t, best_j = t, j
+    return best_t, best_j
+
+
+def test_youden_matches_exact_brute_force_on_many_tied_cases():
+    rng = np.random.default_rng(2024)
+    ties = 0
+    for _ in range(400):
+        n = int(rng.integers(4, 30))
+        y = rng.integers(0, 2, n)
+        if y.min() == y.max():
+            y[0] = 1 - y[0]
+        p = rng.integers(0, 11, n) / 10  # few distinct scores: many ties of J
+        expected_t, expected_j = _youden_reference(y, p)
+        threshold, j = M.youden_threshold(y, p)
+        assert threshold == expected_t, (y.tolist(), p.tolist())
+        assert j == pytest.approx(float(expected_j), abs=1e-12)
+        n_pos, n_neg = int(np.sum(y == 1)), int(np.sum(y == 0))
+        js = [Fraction(int(np.sum((p >= t) & (y == 1))), n_pos) - Fraction(int(np.sum((p >= t) & (y == 0))), n_neg)
+              for t in set(p.tolist())]
+        ties += js.count(expected_j) > 1
+    assert ties > 20  # the check really exercised ties
+
+
+def test_youden_accepts_unbounded_scores():
+    y = [0, 0, 1, 0, 1, 1, 1]
+    logits = [-3.0, -2.0, -1.0, 0.5, 2.0, 4.0, 7.5]
+    threshold, _ = M.youden_threshold(y, logits)
+    assert threshold == 2.0
+    report = M.binary_report(y, logits, threshold=threshold)  # logits: thresholds outside [0, 1] are fine
+    assert report["sensitivity"] == 0.75 and report["specificity"] == 1.0
+
+
 def test_threshold_for_sensitivity_hand_case():
     y = [0, 0, 1, 0, 1, 1, 1]
     p = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
@@ -481,3 +534,59 @@ def test_other_bad_arguments():
     _raises("stratified=False", M.bootstrap_ci, lambda a, b: 0.5, np.eye(3), np.eye(3))
     _raises("n_bins", M.expected_calibration_error, [0, 1], [0.2, 0.8], n_bins=0)
     _raises("empty", M.medmnist_auc, [], [], "binary-class")
+
+
+def test_probability_thresholds_must_lie_in_0_1():
+    y, p = [0, 1, 0, 1], [0.1, 0.8, 0.3, 0.6]
+    for bad in (50, -0.1, 1.5):
+        _raises(r"scores are probabilities; threshold must lie in \[0, 1\]", M.medmnist_acc, y, p, "binary-class",
+                threshold=bad)
+        _raises(r"scores are probabilities; threshold must lie in \[0, 1\]", M.binary_report, y, p, threshold=bad)
+    _raises("threshold", M.binary_report, y, p, threshold=float("nan"))
+    _raises("threshold", M.medmnist_acc, y, p, "binary-class", threshold=float("inf"))
+    _raises("threshold", M.binary_report, y, p, threshold=True)
+    assert M.medmnist_acc(y, p, "binary-class", threshold=1.0) == 0.5  # the ends of [0, 1] are allowed
+    assert M.binary_report(y, p, threshold=0.0)["sensitivity"] == 1.0
+
+
+@pytest.mark.parametrize("bad", [
+    np.array([0.1, 0.8, 0.3, 0.6]) + 0j,
+    ["0.1", "0.8", "0.3", "0.6"],
+    np.array([0.1, 0.8, 0.3, 0.6], dtype=object),
+    "abcd",
+])
+def test_scores_must_be_real_numbers(bad):
+    y = [0, 1, 0, 1]
+    calls = [
+        lambda: M.medmnist_auc(y, bad, "binary-class"),
+        lambda: M.medmnist_acc(y, bad, "binary-class"),
+        lambda: M.binary_report(y, bad),
+        lambda: M.youden_threshold(y, bad),
+        lambda: M.threshold_for_sensitivity(y, bad, 0.9),
+        lambda: M.expected_calibration_error(y, bad),
+        lambda: M.reliability_curve(y, bad),
+        lambda: M.bootstrap_ci(_auc, y, bad, n_boot=5),
+    ]
+    for call in calls:
+        with pytest.raises(TypeError, match="y_score|y_prob"):
+            call()
+
+
+def test_labels_must_be_real_numbers():
+    with pytest.raises(TypeError, match="y_true must be an array of class labels, got the string"):
+        M.medmnist_auc("abc", [0.1, 0.8, 0.3], "binary-class")
+    with pytest.raises(TypeError, match="y_true"):
+        M.sensitivity(["0", "1"], [0, 1])
+    with pytest.raises(TypeError, match="y_pred.*complex"):
+        M.sensitivity([0, 1], np.array([0, 1]) + 0j)
+    with pytest.raises(ValueError, match="y_true could not be turned into an array"):
+        M.medmnist_auc([[0], [1, 0]], [0.1, 0.8], "binary-class")
+
+
+def test_numeric_arguments_refuse_strings_and_nan():
+    y, p = [0, 1, 0, 1], [0.1, 0.8, 0.3, 0.6]
+    _raises("target must be a number", M.threshold_for_sensitivity, y, p, "0.9")
+    _raises("target must be finite", M.threshold_for_sensitivity, y, p, float("nan"))
+    _raises("alpha must be a number", M.bootstrap_ci, _auc, y, p, alpha="x")
+    _raises("alpha must be finite", M.bootstrap_ci, _auc, y, p, alpha=float("nan"))
+    _raises("seed must be a non-negative integer", M.bootstrap_ci, _auc, y, p, seed="x")

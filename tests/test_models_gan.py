@@ -43,7 +43,7 @@ for classes in (None, 2):
     assert np.isfinite(out["d_loss"]) and np.isfinite(out["g_loss"])
     assert any(not np.allclose(a, b) for a, b in zip(d2, arrays(d)))
     hist = gan.fit(np.concatenate([real, real]), np.concatenate([labels, labels]) if classes else None,
-                   epochs=1, batch_size=8)
+                   epochs=1, batch_size=8, progress=False)
     assert len(hist["d_loss"]) == 1 and np.isfinite(hist["g_loss"][0])
     s = gan.sample(4, labels=[0, 1, 1, 0] if classes else None, seed=1)
     assert s.shape == (4, 28, 28, 1) and np.all(np.abs(s) <= 1.0)
@@ -120,3 +120,27 @@ def test_builders_and_trainer_refuse_bad_settings():
         cond.sample(2, labels=[0, 2])
     with pytest.raises(ValueError, match="pass y"):
         cond.fit(np.zeros((8, 28, 28, 1)), epochs=1, batch_size=4)
+
+
+def test_fit_shows_one_bar_leaves_one_summary_line_and_checks_its_input(capsys):
+    from mlcourse.models import gan
+
+    trainer = gan.GAN(gan.build_generator(4, width=4), gan.build_discriminator(width=4), seed=0)
+    real = np.zeros((8, 28, 28, 1), "float32")
+    trainer.fit(real, epochs=2, batch_size=4)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("trained 2 epochs in ") and "g_loss" in lines[0]
+    trainer.fit(real, epochs=1, batch_size=4, progress=False)
+    out, err = capsys.readouterr()
+    assert out == "" and "epoch" not in err
+    with pytest.raises(TypeError, match="epochs must be a whole number"):
+        trainer.fit(real, epochs=2.5, batch_size=4)
+    with pytest.raises(ValueError, match="x / 127.5 - 1"):
+        trainer.fit(np.full((8, 28, 28, 1), 255.0), epochs=1, batch_size=4)
+    bad = real.copy()
+    bad[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        trainer.fit(bad, epochs=1, batch_size=4)
+    cond = gan.GAN(gan.build_generator(4, 2, width=4), gan.build_discriminator(num_classes=2, width=4))
+    with pytest.raises(ValueError, match="labels must be class indices; got 0.5"):
+        cond.fit(real, np.full(8, 0.5), epochs=1, batch_size=4)

@@ -245,3 +245,100 @@ def test_decision_regions_rejects_more_than_two_features():
     model = DummyClassifier().fit(X, [0, 1, 0, 1])
     with pytest.raises(ValueError, match="exactly two features"):
         plots.decision_regions(model, X, [0, 1, 0, 1])
+
+
+# ----------------------------------------------------------------------------- bad input is refused before drawing
+
+
+@pytest.mark.parametrize("point", [float("nan"), float("inf"), 1.5, -0.2, "0.5", True])
+def test_roc_curve_refuses_bad_operating_points(point):
+    y, score = roc_data()
+    with pytest.raises(ValueError, match="operating_point"):
+        plots.roc_curve(y, score, operating_point=point)
+
+
+def test_roc_curve_operating_point_on_logits_may_lie_outside_0_1():
+    y, score = roc_data()
+    logits = np.log(np.clip(score, 1e-3, 1 - 1e-3) / (1 - np.clip(score, 1e-3, 1 - 1e-3)))
+    fig = plots.roc_curve(y, logits, operating_point=-0.5)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any(text.startswith("threshold -0.5") for text in legend)
+    plt.close(fig)
+
+
+def test_roc_curve_refuses_non_real_scores_and_labels():
+    y, score = roc_data()
+    with pytest.raises(TypeError, match="y_score.*complex"):
+        plots.roc_curve(y, score + 0j)
+    with pytest.raises(TypeError, match="y_score"):
+        plots.roc_curve(y, "abc")
+    with pytest.raises(ValueError, match="y_score.*NaN"):
+        plots.roc_curve(y, np.where(np.arange(len(score)) == 3, np.nan, score))
+    with pytest.raises(TypeError, match="y_true"):
+        plots.roc_curve("ab", [0.1, 0.9])
+    with pytest.raises(TypeError, match="label must be a string"):
+        plots.roc_curve(y, score, label=3)
+
+
+def test_montage_refuses_strings_nan_and_bad_options():
+    with pytest.raises(TypeError, match="images must be an array of images, got the string"):
+        plots.montage("x")
+    with pytest.raises(ValueError, match="images contains 32 NaN"):
+        plots.montage(np.full((2, 4, 4), np.nan))
+    with pytest.raises((TypeError, ValueError), match="images"):
+        plots.montage(np.zeros((2, 4, 4)) + 0j)
+    with pytest.raises(ValueError, match="n must be a positive"):
+        plots.montage(np.zeros((2, 4, 4)), n=True)
+    with pytest.raises(TypeError, match="labels must be an array"):
+        plots.montage(np.zeros((2, 4, 4)), labels="ab")
+    with pytest.raises(ValueError, match="labels contains 1 NaN"):
+        plots.montage(np.zeros((2, 4, 4)), labels=[0, np.nan])
+    with pytest.raises(ValueError, match="whole class numbers"):
+        plots.montage(np.zeros((2, 4, 4)), labels=[0.2, 0.9])
+    with pytest.raises(TypeError, match="title"):
+        plots.montage(np.zeros((2, 4, 4)), title=5)
+
+
+def test_montage_shows_bool_masks_black_and_white():
+    masks = np.zeros((2, 4, 4), dtype=bool)
+    masks[:, 1:3, 1:3] = True
+    fig = plots.montage(masks)
+    shown = fig.axes[0].images[0]
+    assert shown.get_array().max() == 1.0 and shown.norm.vmax == 1.0
+    plt.close(fig)
+
+
+def test_confusion_matrix_and_curves_refuse_non_labels():
+    with pytest.raises(TypeError, match="y_true must be an array of class labels"):
+        plots.confusion_matrix("ab", "ab")
+    with pytest.raises(ValueError, match="y_true.*class indices"):
+        plots.confusion_matrix([0.5, 1], [0, 1])
+    with pytest.raises(TypeError, match="y_pred"):
+        plots.confusion_matrix([0, 1], ["a", "b"])
+    with pytest.raises(ValueError, match=r"history\['loss'\].*one per epoch"):
+        plots.training_curves({"loss": ["a", "b"]})
+    with pytest.raises(TypeError, match="metrics must be"):
+        plots.training_curves(HISTORY, metrics=[1])
+
+
+def test_training_curves_draw_a_diverged_loss():
+    fig = plots.training_curves({"loss": [0.9, float("nan"), float("nan")]})
+    assert len(fig.axes[0].get_lines()[0].get_xdata()) == 3
+    plt.close(fig)
+
+
+def test_decision_regions_refuses_bad_numbers():
+    from sklearn.dummy import DummyClassifier
+
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+    model = DummyClassifier().fit(X, [0, 1, 0, 1])
+    X_nan = X.copy()
+    X_nan[2, 0] = np.nan
+    with pytest.raises(ValueError, match="X contains 1 NaN"):
+        plots.decision_regions(model, X_nan, [0, 1, 0, 1])
+    with pytest.raises(TypeError, match="resolution"):
+        plots.decision_regions(model, X, [0, 1, 0, 1], resolution=50.5)
+    with pytest.raises(ValueError, match="resolution"):
+        plots.decision_regions(model, X, [0, 1, 0, 1], resolution=1)
+    with pytest.raises(ValueError, match="feature_names"):
+        plots.decision_regions(model, X, [0, 1, 0, 1], feature_names="ab")

@@ -140,7 +140,8 @@ def test_gibbs_and_pseudo_likelihood_shapes():
 
 
 def test_agrees_with_scikit_learn():
-    """Same settings (PCD-1, zero visible biases, lr, batch size, epochs): similar pseudo-likelihood and reconstruction error."""
+    """Same settings (PCD-1, zero visible biases, lr, batch size, epochs): similar pseudo-likelihood and
+    reconstruction error."""
     from sklearn.neural_network import BernoulliRBM
 
     X = toy_data(600, seed=3)
@@ -164,3 +165,52 @@ def test_visible_bias_initialisation():
     assert np.allclose(RBM(n_hidden=3, init_visible="zero").initialise(16, X).a, 0)
     with pytest.raises(ValueError, match="init_visible"):
         RBM(init_visible="mean")
+
+
+def test_numbers_must_be_real_and_finite():
+    X = toy_data(20)
+    with pytest.raises(ValueError, match="X must hold the numbers 0 and 1; got dtype <U"):
+        RBM(n_hidden=2, n_epochs=1).fit(X.astype(int).astype(str))
+    with pytest.raises(ValueError, match="X must hold the numbers 0 and 1; got dtype complex"):
+        RBM(n_hidden=2, n_epochs=1).fit(X + 0j)
+    with pytest.raises(ValueError, match="X must be an array of 0s and 1s, got the string"):
+        RBM(n_hidden=2, n_epochs=1).fit("0101")
+    nan_x = X.copy()
+    nan_x[0, 0] = np.nan
+    with pytest.raises(ValueError, match="binary"):
+        RBM(n_hidden=2, n_epochs=1).fit(nan_x)
+    rbm = RBM(n_hidden=3, n_epochs=1).fit(X)
+    with pytest.raises(ValueError, match="h contains 1 NaN"):
+        rbm.visible_probabilities(np.array([[0.0, np.nan, 1.0]]))
+    with pytest.raises(TypeError, match="n_epochs"):
+        rbm.fit(X, n_epochs="2")
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(n_hidden="abc"), TypeError, "n_hidden must be a whole number"),
+    (dict(n_hidden=True), TypeError, "n_hidden"),
+    (dict(k=0), ValueError, "k \\(Gibbs steps\\) must be at least 1"),
+    (dict(batch_size=0), ValueError, "batch_size must be at least 1"),
+    (dict(n_epochs=-1), ValueError, "n_epochs must be at least 0"),
+    (dict(learning_rate="x"), ValueError, "learning_rate must be a number"),
+    (dict(learning_rate=float("nan")), ValueError, "learning_rate must be finite"),
+    (dict(learning_rate=0), ValueError, "learning_rate must be greater than 0"),
+    (dict(momentum=1.5), ValueError, "momentum must be in"),
+    (dict(persistent="yes"), TypeError, "persistent"),
+    (dict(seed="x"), TypeError, "seed"),
+])
+def test_constructor_arguments_are_checked(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        RBM(**kwargs)
+
+
+def test_binarise_refuses_bad_images_and_thresholds():
+    with pytest.raises(ValueError, match="images contains 1 NaN"):
+        binarise(np.array([[0.2, np.nan]]))
+    with pytest.raises(TypeError, match="images must be an array of numbers"):
+        binarise("abc")
+    with pytest.raises(ValueError, match=r"images of dtype float64 must lie in \[0, 1\]"):
+        binarise(np.array([[0.0, 200.0]]))
+    for bad in (128, -0.1, float("nan"), "0.5", True):
+        with pytest.raises(ValueError, match="threshold"):
+            binarise(np.zeros((1, 4), np.uint8), bad)

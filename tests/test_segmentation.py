@@ -199,3 +199,41 @@ def test_bad_percentile(percentile):
 def test_new_names_are_exported():
     for name in ("dice", "iou", "hausdorff_distance", "hd95"):
         assert name in S.__all__
+
+
+@pytest.mark.parametrize("fn", [S.dice, S.iou, S.hausdorff_distance, S.hd95])
+@pytest.mark.parametrize("bad_value", [np.inf, -np.inf])
+def test_infinite_mask_values_are_refused(fn, bad_value):
+    a = _mask((5, 5), (1, 1))
+    b = a.astype(float)
+    b[3, 3] = bad_value
+    with pytest.raises(ValueError, match="b must contain only 0/1"):
+        fn(a, b)
+
+
+def test_all_nan_masks_are_refused_not_scored():
+    nan_mask = np.full((4, 4), np.nan)
+    for fn in (S.dice, S.iou, S.hausdorff_distance):
+        with pytest.raises(ValueError, match="a must contain only 0/1"):
+            fn(nan_mask, nan_mask)
+
+
+def test_strings_and_complex_masks_are_refused():
+    a = _mask((5, 5), (1, 1))
+    with pytest.raises(ValueError, match="a must be a 2-D or 3-D array of 0/1.*string"):
+        S.dice("mask", a)
+    with pytest.raises(ValueError, match="b must be a boolean or 0/1 numeric mask; got dtype complex"):
+        S.iou(a, a.astype(complex))
+
+
+@pytest.mark.parametrize("spacing", [np.nan, "1.0", True, (1.0, np.nan)])
+def test_spacing_refuses_nan_strings_and_bools(spacing):
+    a = _mask((5, 5), (0, 0))
+    with pytest.raises(ValueError, match="spacing"):
+        S.hausdorff_distance(a, a, spacing=spacing)
+
+
+def test_percentile_refuses_nan():
+    a = _mask((5, 5), (0, 0))
+    with pytest.raises(ValueError, match="percentile"):
+        S.hausdorff_distance(a, a, percentile=float("nan"))

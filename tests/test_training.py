@@ -102,10 +102,28 @@ def test_prepare_images_scales_uint8_adds_a_channel_and_refuses_bad_input():
     assert np.allclose(out[0, :, :, 0], [[0.0, 1.0], [0.2, 0.4]])
     rgb = np.zeros((2, 4, 4, 3), np.uint8)
     assert prepare_images(rgb).shape == (2, 4, 4, 3)
-    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
-        prepare_images(np.full((1, 2, 2), 3.0))
-    with pytest.raises(ValueError, match="expected images of shape"):
+    assert np.allclose(prepare_images(x.astype(np.int64)), out)                  # int64 0..255: scaled too
+    assert np.allclose(prepare_images(x.astype(np.float64)), out)                # float 0..255: scaled
+    with pytest.raises(ValueError, match=r"float values in \[-1, 1\]"):
+        prepare_images(np.full((1, 2, 2), -1.0) * np.array([1.0, -1.0]))
+    with pytest.raises(ValueError, match="NaN"):
+        prepare_images(np.full((1, 2, 2), np.nan))
+    with pytest.raises(ValueError, match=r"\(N, H, W\) or \(N, H, W, C\)"):
         prepare_images(np.zeros((2, 2)))
+
+
+def test_predict_scores_refuses_nan_images_instead_of_returning_one_half():
+    import keras
+
+    from mlcourse.training import predict_scores
+
+    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(2, activation="softmax")])
+    assert predict_scores(model, np.zeros((3, 4, 4), np.uint8)).shape == (3, 2)
+    x = np.zeros((3, 4, 4))
+    x[1, 2, 2] = np.nan
+    with pytest.raises(ValueError, match="^x contains 1 NaN"):
+        predict_scores(model, x)
 
 
 def test_learning_rate_schedules_follow_their_definitions():
@@ -145,3 +163,140 @@ def test_fit_classifier_keeps_the_best_validation_epoch_and_learns_a_separable_t
     assert result.best_val_auc > 0.9 and result.seconds > 0
     with pytest.raises(ValueError, match="epochs must be at least 1"):
         fit_classifier(model, (x, y), (x, y), task="binary-class", epochs=0)
+
+
+def _toy_task(n: int = 48, size: int = 8, seed: int = 0):
+    """A separable binary task of tiny uint8 images: class 1 has a bright square."""
+    rng = np.random.default_rng(seed)
+    y = (np.arange(n) % 2)[:, None]
+    x = rng.integers(0, 80, size=(n, size, size), dtype=np.uint8)
+    x[y[:, 0] == 1, 2:6, 2:6] += 150
+    return x, y
+
+
+def _tiny_model(n_out: int = 2, with_input: bool = True):
+    import keras
+
+    layers = [keras.layers.Flatten(), keras.layers.Dense(n_out, activation="softmax")]
+    return keras.Sequential(([keras.Input((8, 8, 1))] if with_input else []) + layers)
+
+
+def test_one_hot_labels_train_exactly_like_integer_labels():
+    import keras
+
+    from mlcourse.training import fit_classifier, predict_scores
+
+    x, y = _toy_task()
+    runs = []
+    for labels in (y, keras.utils.to_categorical(y, 2), y[:, 0].astype(float)):
+        keras.utils.set_random_seed(0)
+        model = _tiny_model()
+        res = fit_classifier(model, (x[:32], labels[:32]), (x[32:], labels[32:]), task="binary-class",
+                             epochs=2, batch_size=8, lr=1e-2, progress=False)
+        runs.append((res, predict_scores(model, x[32:])))
+    (r0, p0), (r1, p1), (r2, p2) = runs
+    assert r1.history["loss"] == pytest.approx(r0.history["loss"])
+    assert r2.history["loss"] == pytest.approx(r0.history["loss"])
+    np.testing.assert_allclose(p0, p1, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(p0, p2, rtol=1e-5, atol=1e-6)
+    assert r1.best_val_auc > 0.9                          # not trained on inverted labels
+
+
+@pytest.mark.parametrize("with_input", [True, False])
+def test_label_smoothing_works_with_sequential_models(with_input):
+    import keras
+
+    from mlcourse.training import fit_classifier
+
+    keras.utils.set_random_seed(0)
+    x, y = _toy_task()
+    res = fit_classifier(_tiny_model(with_input=with_input), (x[:32], y[:32]), (x[32:], y[32:]),
+                         task="binary-class", epochs=1, batch_size=8, label_smoothing=0.1, progress=False)
+    assert len(res.validation) == 1 and np.isfinite(res.history["loss"][0])
+
+
+def _bad_calls():
+    x, y = _toy_task()
+    nan_x = x.astype(float)
+    nan_x[3, 1, 1] = np.nan
+    ok = {"train": (x[:32], y[:32]), "val": (x[32:], y[32:]), "task": "binary-class", "epochs": 1}
+    cases = [
+        ({"lr": 0.0}, ValueError, "lr must be greater than 0"),
+        ({"lr": -1e-3}, ValueError, "lr must be greater than 0"),
+        ({"label_smoothing": 1.0}, ValueError, r"label_smoothing must be in \[0, 1\)"),
+        ({"label_smoothing": -0.1}, ValueError, "label_smoothing must be in"),
+        ({"batch_size": 0}, ValueError, "batch_size must be at least 1"),
+        ({"epochs": 2.5}, TypeError, "epochs must be a whole number"),
+        ({"epochs": 0}, ValueError, "epochs must be at least 1"),
+        ({"warmup_epochs": 3}, ValueError, "warmup_epochs"),
+        ({"weight_decay": -1.0}, ValueError, "weight_decay"),
+        ({"schedule": "step"}, ValueError, "schedule must be one of"),
+        ({"task": "binary"}, ValueError, "task must be one of"),
+        ({"class_weight": {0: 1.0, 2: 3.0}}, ValueError, "class_weight has the key 2"),
+        ({"callbacks": [print]}, TypeError, "callbacks must be a list"),
+        ({"train": (x[:32], y[:32] * 0.7)}, ValueError, "labels must be class indices; got 0.7"),
+        ({"train": (x[:32], y[:32] + 4)}, ValueError, r"train labels holds labels in \[4, 5\].*0\.\.1"),
+        ({"val": (x[32:], y[32:] * 3)}, ValueError, r"val labels holds labels in \[0, 3\]"),
+        ({"train": (nan_x[:32], y[:32])}, ValueError, "train images contains 1 NaN"),
+        ({"train": (x[:32], y[:31])}, ValueError, "32 images but 31 labels"),
+        ({"val": x[32:]}, ValueError, "val must be an .images, labels. pair"),
+    ]
+    return [(dict(ok, **change), err, pattern) for change, err, pattern in cases]
+
+
+@pytest.mark.parametrize("kwargs, error, pattern", _bad_calls())
+def test_fit_classifier_refuses_bad_arguments_before_training(kwargs, error, pattern):
+    import keras
+
+    from mlcourse.training import fit_classifier
+
+    started = []
+    spy = keras.callbacks.LambdaCallback(on_train_begin=lambda logs: started.append(True))
+    kwargs = dict(kwargs)
+    kwargs["callbacks"] = kwargs.get("callbacks", [spy])
+    with pytest.raises(error, match=pattern):
+        fit_classifier(_tiny_model(), kwargs.pop("train"), kwargs.pop("val"), progress=False, **kwargs)
+    assert not started
+
+
+def test_fit_classifier_refuses_a_model_that_does_not_fit_the_task():
+    from mlcourse.training import fit_classifier
+
+    x, y = _toy_task()
+    with pytest.raises(ValueError, match="3 output units; build it with num_classes=2"):
+        fit_classifier(_tiny_model(3), (x, y), (x, y), task="binary-class", epochs=1, progress=False)
+    with pytest.raises(ValueError, match="model expects images of shape"):
+        fit_classifier(_tiny_model(), (x[:, :4, :4], y), (x[:, :4, :4], y), task="binary-class", epochs=1,
+                       progress=False)
+
+
+def test_fit_classifier_shows_one_bar_and_leaves_one_summary_line(capsys):
+    import keras
+
+    from mlcourse.training import fit_classifier
+
+    x, y = _toy_task()
+    keras.utils.set_random_seed(0)
+    res = fit_classifier(_tiny_model(), (x[:32], y[:32]), (x[32:], y[32:]), task="binary-class", epochs=2,
+                         batch_size=8, verbose=1)
+    out, err = capsys.readouterr()
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 1, out                                      # Keras's own logs are off
+    assert lines[0].startswith("trained 2 epochs in ")
+    assert f"best epoch {res.best_epoch}, val AUC {res.best_val_auc:.3f}" in lines[0]
+    keras.utils.set_random_seed(0)
+    fit_classifier(_tiny_model(), (x[:32], y[:32]), (x[32:], y[32:]), task="binary-class", epochs=2,
+                   batch_size=8, progress=False)
+    out, err = capsys.readouterr()
+    assert out.strip() == "" and "epoch" not in err
+
+
+def test_epoch_progress_without_a_bar_prints_nothing(capsys):
+    from mlcourse.training import EpochProgress, format_seconds
+
+    bar = EpochProgress(3, enabled=False)
+    bar.update(loss=1.0)
+    bar.close("done")
+    assert capsys.readouterr().out == ""
+    assert format_seconds(0.42) == "0.4 s" and format_seconds(52.4) == "52 s"
+    assert format_seconds(185) == "3 min 05 s"

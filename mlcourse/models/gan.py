@@ -25,6 +25,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from mlcourse.arrays import check_positive_int, class_labels
+
 __all__ = ["GAN", "build_discriminator", "build_generator"]
 
 
@@ -68,7 +70,8 @@ def build_generator(latent_dim: int = 64, num_classes: int | None = None, *, wid
     if num_classes is not None:
         label_in = keras.Input((1,), dtype="int32", name="label")
         inputs.append(label_in)
-        emb = layers.Flatten(name="label_flat")(layers.Embedding(num_classes, embedding_dim, name="label_embedding")(label_in))
+        emb = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(label_in)
+        emb = layers.Flatten(name="label_flat")(emb)
         x = layers.Concatenate(name="z_and_label")([z_in, emb])
 
     def norm_relu(t: Any, tag: str) -> Any:
@@ -164,11 +167,9 @@ class GAN:
 
     def _labels(self, labels: Any, n: int) -> np.ndarray:
         """Labels as an int32 (n, 1) array, checked against num_classes."""
-        lab = np.asarray(labels).reshape(-1, 1).astype("int32")
+        lab = class_labels(labels, name="labels", n_classes=self.num_classes).reshape(-1, 1).astype("int32")
         if len(lab) != n:
             raise ValueError(f"got {len(lab)} labels for {n} images; pass one label per image.")
-        if lab.size and (lab.min() < 0 or lab.max() >= self.num_classes):
-            raise ValueError(f"labels must be class indices in [0, {self.num_classes - 1}].")
         return lab
 
     def _inputs(self, z: np.ndarray, labels: Any = None) -> Any:
@@ -207,6 +208,13 @@ class GAN:
         if x.ndim != 4 or tuple(x.shape[1:]) != self.image_shape:
             raise ValueError(f"real images must have shape (batch, {', '.join(map(str, self.image_shape))}); "
                              f"got {x.shape}. Add a channel axis and scale to the generator's output range.")
+        if x.size and not np.isfinite(x).all():
+            raise ValueError(f"real images contain {int(np.count_nonzero(~np.isfinite(x)))} NaN or infinite "
+                             "value(s); drop or repair those images first.")
+        if x.size and (x.min() < -1.0 - 1e-4 or x.max() > 1.0 + 1e-4):
+            raise ValueError(f"real images span [{x.min():.4g}, {x.max():.4g}], outside the generator's output "
+                             "range; scale uint8 images to [-1, 1] with x / 127.5 - 1 (tanh) or to [0, 1] with "
+                             "x / 255 (sigmoid).")
         return x
 
     def discriminator_step(self, real: Any, labels: Any = None) -> float:
@@ -221,7 +229,8 @@ class GAN:
         fake_labels = self._rng.integers(0, self.num_classes, size=(b, 1)).astype("int32") if self.conditional else None
         if self.conditional and labels is None:
             raise ValueError("this GAN is conditional: pass the real images' labels.")
-        fake = keras.ops.convert_to_numpy(self.generator(self._inputs(self.sample_latent(b), fake_labels), training=True))
+        fake = self.generator(self._inputs(self.sample_latent(b), fake_labels), training=True)
+        fake = keras.ops.convert_to_numpy(fake)
         x = np.concatenate([real, np.asarray(fake, dtype="float32")])
         target = np.concatenate([np.full((b, 1), 1.0 - self.label_smoothing), np.zeros((b, 1))]).astype("float32")
         y: Any = target
@@ -252,12 +261,18 @@ class GAN:
         return {"d_loss": d_loss, "g_loss": g_loss}
 
     def fit(self, x: Any, y: Any = None, *, epochs: int = 1, batch_size: int = 64,
-            on_epoch_end: Callable[[int, GAN], None] | None = None, verbose: bool = False) -> dict[str, list[float]]:
+            on_epoch_end: Callable[[int, GAN], None] | None = None, verbose: bool = False,
+            progress: bool = True) -> dict[str, list[float]]:
         """Train for `epochs` passes over x (shuffled, incomplete last batch dropped); returns per-epoch history.
 
         x: images shaped like the generator's output and scaled to its range; y: class indices for a
         conditional GAN. `on_epoch_end(epoch, gan)` is called after each epoch (epochs count from 1).
+        With `progress` (the default) one bar shows the epochs with both losses and one summary line
+        stays at the end; `verbose` adds a line per epoch; `progress=False, verbose=False` prints nothing.
         """
+        from mlcourse.training import EpochProgress, format_seconds
+
+        epochs = check_positive_int(epochs, "epochs")
         x = self._check_real(x)
         if self.conditional:
             if y is None:
@@ -268,20 +283,30 @@ class GAN:
         if not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= len(x):
             raise ValueError(f"batch_size must be between 1 and the number of images ({len(x)}); got {batch_size!r}.")
         steps = len(x) // batch_size
-        for epoch in range(1, int(epochs) + 1):
-            t0 = time.perf_counter()
-            order = self._rng.permutation(len(x))
-            d_sum = g_sum = 0.0
-            for s in range(steps):
-                idx = order[s * batch_size:(s + 1) * batch_size]
-                out = self.train_step(x[idx], y[idx] if self.conditional else None)
-                d_sum, g_sum = d_sum + out["d_loss"], g_sum + out["g_loss"]
-            self.history["d_loss"].append(d_sum / steps)
-            self.history["g_loss"].append(g_sum / steps)
-            self.history["seconds"].append(time.perf_counter() - t0)
-            if verbose:
-                print(f"epoch {epoch}: d_loss {d_sum / steps:.3f}, g_loss {g_sum / steps:.3f}, "
-                      f"{self.history['seconds'][-1]:.1f} s")
-            if on_epoch_end is not None:
-                on_epoch_end(epoch, self)
+        bar = EpochProgress(epochs, desc=f"training {self.generator.name}", enabled=progress)
+        start = time.perf_counter()
+        try:
+            for epoch in range(1, epochs + 1):
+                t0 = time.perf_counter()
+                order = self._rng.permutation(len(x))
+                d_sum = g_sum = 0.0
+                for s in range(steps):
+                    idx = order[s * batch_size:(s + 1) * batch_size]
+                    out = self.train_step(x[idx], y[idx] if self.conditional else None)
+                    d_sum, g_sum = d_sum + out["d_loss"], g_sum + out["g_loss"]
+                self.history["d_loss"].append(d_sum / steps)
+                self.history["g_loss"].append(g_sum / steps)
+                self.history["seconds"].append(time.perf_counter() - t0)
+                bar.update(d_loss=d_sum / steps, g_loss=g_sum / steps)
+                if verbose:
+                    bar.write(f"epoch {epoch}: d_loss {d_sum / steps:.3f}, g_loss {g_sum / steps:.3f}, "
+                              f"{self.history['seconds'][-1]:.1f} s")
+                if on_epoch_end is not None:
+                    on_epoch_end(epoch, self)
+        except BaseException:
+            bar.close()
+            raise
+        bar.close(f"trained {epochs} epoch{'s' if epochs != 1 else ''} in "
+                  f"{format_seconds(time.perf_counter() - start)}; last epoch d_loss "
+                  f"{self.history['d_loss'][-1]:.3f}, g_loss {self.history['g_loss'][-1]:.3f}")
         return self.history
