@@ -31,7 +31,7 @@ def verify_folder(folder: Path, require: list[str] | None = None) -> tuple[list[
             status = data.verify_file(path, m["flag"], size)
             detail = "MD5 matches the official release" if status == "official" else (
                 f"structure valid, MD5 differs from the official {data.info(m['flag'], size)['md5']}")
-        except data.InvalidFileError as err:
+        except (data.DataError, OSError) as err:  # report it and go on with the next file
             status, detail, ok = "INVALID", str(err), False
         rows.append((path.name, status, detail))
     for flag in require or []:

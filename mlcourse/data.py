@@ -7,17 +7,22 @@ Resolution order of `load()`: the folder in MLCOURSE_DATA_DIR, the local mirror 
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import http.client
 import json
+import math
 import os
+import re
 import socket
+import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -129,21 +134,27 @@ def locate(flag: str, size: int = 28, data_dir: str | os.PathLike | None = None,
 
 # ----------------------------------------------------------------------------- checks
 
-_MD5_MEMO: dict[tuple[str, int, int], str] = {}
+_MD5_MEMO: dict[tuple, str] = {}
+_RACY_NS = 2_000_000_000  # a file changed this recently may change again within the same clock tick
 
 
 def md5sum(path: str | os.PathLike) -> str:
-    """MD5 of a file (remembered per path, size and modification time)."""
+    """MD5 of a file (remembered per path, inode, size, modification and change time)."""
     p = Path(path)
     st = p.stat()
-    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _MD5_MEMO:
-        h = hashlib.md5()
-        with open(p, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        _MD5_MEMO[key] = h.hexdigest()
-    return _MD5_MEMO[key]
+    key = (str(p.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    if key in _MD5_MEMO:
+        return _MD5_MEMO[key]
+    started = time.time_ns()
+    h = hashlib.md5()
+    with open(p, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    digest = h.hexdigest()
+    # Like git's "racily clean" rule: remember only files that were last touched well before hashing.
+    if started - max(st.st_mtime_ns, st.st_ctime_ns) > _RACY_NS:
+        _MD5_MEMO[key] = digest
+    return digest
 
 
 def expected_shapes(flag: str, size: int = 28) -> dict[str, tuple[int, ...]]:
@@ -163,52 +174,163 @@ def expected_shapes(flag: str, size: int = 28) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def check_arrays(arrays: Mapping[str, np.ndarray], flag: str, size: int = 28) -> None:
-    """Raise InvalidFileError naming the first failed check: keys, dtypes, shapes, split sizes, label range."""
+_ZIP_SLACK = 64 * 1024  # zip and .npy headers, and the slack allowed over a registered size
+
+
+def max_file_bytes(flag: str, size: int = 28) -> int:
+    """The most bytes a download of a subset may have: its registered size + slack, else a ceiling from its shapes."""
     entry = info(flag, size)
-    keys = set(arrays)
+    if entry.get("bytes"):
+        return int(entry["bytes"]) + _ZIP_SLACK
+    raw = 0
+    for key, shape in expected_shapes(flag, size).items():
+        itemsize = 1 if key.endswith("images") else 8  # uint8 images; labels of any integer type
+        raw += math.prod(shape) * itemsize
+    return raw + raw // 500 + _ZIP_SLACK  # deflate grows incompressible data by well under 0.2 %
+
+
+def _check_layout(layout: Mapping[str, tuple[tuple[int, ...], np.dtype]], flag: str, size: int) -> None:
+    """Check keys, dtypes, split sizes and shapes of (shape, dtype) pairs, as read from the .npy headers."""
+    keys = set(layout)
     if keys != set(KEYS):
         missing, extra = sorted(set(KEYS) - keys), sorted(keys - set(KEYS))
         raise InvalidFileError(f"check 'keys' failed: missing {missing or 'none'}, unexpected {extra or 'none'}"
                                f" (a MedMNIST file holds exactly {', '.join(KEYS)})")
     for key in KEYS:
-        a = arrays[key]
-        if key.endswith("images") and a.dtype != np.uint8:
-            raise InvalidFileError(f"check 'dtype' failed: {key} is {a.dtype}, expected uint8")
-        if key.endswith("labels") and a.dtype.kind not in "iu":
-            raise InvalidFileError(f"check 'dtype' failed: {key} is {a.dtype}, expected an integer type")
+        dtype = np.dtype(layout[key][1])
+        if key.endswith("images") and dtype != np.uint8:
+            raise InvalidFileError(f"check 'dtype' failed: {key} is {dtype}, expected uint8")
+        if key.endswith("labels") and dtype.kind not in "iu":
+            raise InvalidFileError(f"check 'dtype' failed: {key} is {dtype}, expected an integer type")
     shapes = expected_shapes(flag, size)
     for key in KEYS:
-        got, want = arrays[key].shape, shapes[key]
-        if got[0] != want[0]:
+        got, want = tuple(layout[key][0]), shapes[key]
+        if got and got[0] != want[0]:
             raise InvalidFileError(f"check 'split size' failed: {key} has {got[0]} samples, the official "
                                    f"{key.split('_')[0]} split has {want[0]}")
         if got != want:
             raise InvalidFileError(f"check 'shape' failed: {key} has shape {got}, expected {want}")
+
+
+def check_arrays(arrays: Mapping[str, np.ndarray], flag: str, size: int = 28) -> None:
+    """Raise InvalidFileError naming the first failed check: keys, dtypes, shapes, split sizes, label range."""
+    entry = info(flag, size)
+    _check_layout({k: (np.shape(a), np.asarray(a).dtype) for k, a in arrays.items()}, flag, size)
     top = 1 if entry["task"].startswith("multi-label") else len(entry["label"]) - 1
     for split in SPLITS:
         labels = arrays[f"{split}_labels"]
+        if labels.size == 0:
+            continue
         lo, hi = int(labels.min()), int(labels.max())
         if lo < 0 or hi > top:
             raise InvalidFileError(f"check 'label range' failed: {split}_labels span {lo}..{hi}, "
                                    f"expected 0..{top} for the task '{entry['task']}'")
 
 
-def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Read every array of an .npz file into memory, refusing pickled objects."""
+def _looks_like_html(head: bytes) -> bool:
+    """True when the first bytes of a file or body are an HTML page (captive portal, login or error page)."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return text.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<!--")) or (
+        text.startswith(b"<") and b"<html" in text[:1024])
+
+
+_DEFLATE_RATIO = 1100       # deflate cannot expand data more than about 1032-fold
+DEFAULT_MAX_BYTES = 8 << 30  # bound on the arrays of an .npz read without a subset to check it against
+
+
+def _npz_header(zf: zipfile.ZipFile, item: zipfile.ZipInfo) -> tuple[tuple[int, ...], np.dtype, bool, int]:
+    """Read one member's .npy header (without inflating its data); return shape, dtype, order and data size."""
+    with zf.open(item) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f"member {item.filename} uses .npy format {version}, which is not supported")
+        header_bytes = f.tell()
+    if dtype.hasobject or dtype.kind not in "biuf" or dtype.fields is not None:
+        raise InvalidFileError(f"check 'plain arrays' failed: {item.filename} holds {dtype} values, not plain "
+                               f"numbers (a MedMNIST file never holds Python objects, which are not loaded)")
+    nbytes = math.prod(shape) * dtype.itemsize
+    if item.file_size != header_bytes + nbytes:
+        raise InvalidFileError(f"check 'sizes' failed: {item.filename} declares {item.file_size} bytes, but its "
+                               f"header describes a {shape} {dtype} array of {header_bytes + nbytes} bytes")
+    return tuple(shape), dtype, fortran, nbytes
+
+
+def _inflate(zf: zipfile.ZipFile, item: zipfile.ZipInfo, shape: tuple[int, ...], dtype: np.dtype,
+             fortran: bool, nbytes: int) -> np.ndarray:
+    """Read one member's data into a freshly allocated array of exactly the size its header declared."""
+    flat = np.empty(math.prod(shape), dtype=dtype)
+    view = memoryview(flat.view(np.uint8))
+    with zf.open(item) as f:
+        f.seek(item.file_size - nbytes)  # skip the header, already read by _npz_header
+        pos = 0
+        while pos < nbytes:
+            n = f.readinto(view[pos:pos + (1 << 22)])
+            if not n:
+                raise InvalidFileError(f"check 'sizes' failed: {item.filename} ends after {pos} of {nbytes} bytes")
+            pos += n
+        if f.read(1):  # also makes zipfile check the member's CRC
+            raise InvalidFileError(f"check 'sizes' failed: {item.filename} holds more data than its header says")
+    return flat.reshape(shape, order="F" if fortran else "C")
+
+
+def read_npz(path: str | os.PathLike, flag: str | None = None, size: int = 28, *,
+             max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, np.ndarray]:
+    """Read every array of an .npz file, checking every header (and a subset's layout) before inflating any data.
+
+    Members must be plain numeric .npy arrays whose declared sizes agree with their headers; with
+    `flag`, keys, dtypes and shapes must be the subset's official ones, else at most `max_bytes`
+    bytes are read. Anything else raises InvalidFileError before memory is allocated for it.
+    """
+    shown = display_path(path)
     try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as err:
-        raise InvalidFileError(f"check 'readable' failed: {display_path(path)} is not a readable .npz "
-                               f"archive of plain arrays ({type(err).__name__}: {err})") from None
+        with open(path, "rb") as f:
+            head = f.read(1024)
+    except OSError as err:
+        raise InvalidFileError(f"check 'readable' failed: {shown} cannot be opened ({err})") from None
+    if not head.startswith(b"PK"):
+        what = "it looks like a web page" if _looks_like_html(head) else "it is not a zip archive"
+        raise InvalidFileError(f"check 'readable' failed: {shown} is not a MedMNIST .npz file ({what}); "
+                               f"delete it and download again")
+    needed = 0
+    try:
+        archive_bytes = os.path.getsize(path)
+        with zipfile.ZipFile(path) as zf:
+            layout: dict[str, tuple] = {}
+            for item in zf.infolist():
+                key = item.filename[:-4] if item.filename.endswith(".npy") else None
+                if key is None or key in layout:
+                    raise InvalidFileError(f"check 'keys' failed: the archive holds {item.filename!r} "
+                                           f"{'twice' if key else 'which is not a .npy array'}")
+                if item.compress_size > archive_bytes or (
+                        item.file_size > _DEFLATE_RATIO * item.compress_size + 4096):
+                    raise InvalidFileError(f"check 'sizes' failed: {item.filename} declares {item.file_size} "
+                                           f"bytes from {item.compress_size} compressed bytes, which is impossible")
+                layout[key] = (item, *_npz_header(zf, item))
+            if flag is not None:
+                _check_layout({k: (v[1], v[2]) for k, v in layout.items()}, flag, size)
+            needed = sum(v[4] for v in layout.values())
+            if flag is None and needed > max_bytes:
+                raise InvalidFileError(f"check 'sizes' failed: the arrays need {needed} bytes, more than "
+                                       f"max_bytes={max_bytes}")
+            return {k: _inflate(zf, *v) for k, v in layout.items()}
+    except MemoryError:
+        raise InvalidFileError(f"check 'memory' failed: reading {shown} needs {needed / 2**30:.1f} GiB of memory, "
+                               f"more than is free; close other programs or use a smaller image size") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, ValueError, OSError, EOFError,
+            KeyError, NotImplementedError) as err:
+        raise InvalidFileError(f"check 'readable' failed: {shown} is not a readable .npz archive of plain "
+                               f"arrays ({type(err).__name__}: {err}); delete it and download again") from None
 
 
 def _read_checked(path: str | os.PathLike, flag: str, size: int) -> tuple[dict[str, np.ndarray], bool]:
     """Read a local file and check it; return its arrays and whether its MD5 is the official one."""
     entry = info(flag, size)
     try:
-        arrays = read_npz(path)
+        arrays = read_npz(path, flag, size)
         check_arrays(arrays, flag, size)
     except InvalidFileError as err:
         raise InvalidFileError(
@@ -224,6 +346,54 @@ def verify_file(path: str | os.PathLike, flag: str, size: int = 28) -> str:
 
 
 # ----------------------------------------------------------------------------- download
+
+MIN_DEADLINE = 120.0    # seconds: the shortest default overall deadline of a download
+SLOWEST_RATE = 50_000   # bytes per second: the default deadline allows the file at this speed
+_HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
+_PART = re.compile(r"\.part-(?:(?P<host>[A-Za-z0-9]{1,32})-(?P<pid>\d{1,10})-)?[0-9a-f]{8}")
+
+
+def default_deadline(flag: str, size: int = 28) -> float:
+    """The default overall deadline of a download, in seconds: max(120 s, the file's bytes at 50 kB/s)."""
+    return max(MIN_DEADLINE, max_file_bytes(flag, size) / SLOWEST_RATE)
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process id is alive on this machine (assumed alive where that cannot be checked safely)."""
+    if pid == os.getpid() or sys.platform == "win32":  # os.kill on Windows would terminate the process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists but belongs to someone else
+        return True
+    return True
+
+
+def remove_stale_parts(folder: str | os.PathLike, name: str, max_age: float = 600.0) -> list[Path]:
+    """Delete partial downloads of one file left by killed processes; return the paths removed.
+
+    A part is stale when the process named in it (on this machine) is gone, or when it has not
+    been written to for `max_age` seconds; parts of other files are never touched.
+    """
+    removed = []
+    for part in Path(folder).glob(glob.escape(name) + ".part-*"):
+        m = _PART.fullmatch(part.name[len(name):])
+        if not m:
+            continue
+        try:
+            age = time.time() - part.stat().st_mtime
+        except OSError:
+            continue
+        dead = m["pid"] is not None and m["host"] == _HOST and not _pid_alive(int(m["pid"]))
+        if dead or age > max_age:
+            try:
+                part.unlink()
+                removed.append(part)
+            except OSError:
+                pass
+    return removed
 
 
 def _manual_help(entry: dict, folder: Path, reason: str) -> str:
@@ -248,53 +418,113 @@ def _progress(total: int | None, name: str, enabled: bool):
                 disable=not enabled, leave=False)
 
 
-def _fetch_once(url: str, tmp: Path, timeout: float, progress: bool) -> str:
-    """Stream one URL into tmp; return its MD5. Raises on HTTP errors, time-outs and short bodies."""
+class _Refused(Exception):
+    """A download that must not be retried: the server sent the wrong thing, too much, or too slowly."""
+
+
+def _check_head(head: bytes, content_type: str) -> None:
+    """Refuse a body whose first bytes are a web page or anything else that is not a zip archive."""
+    if head.startswith(b"PK"):
+        return
+    if _looks_like_html(head) or content_type.startswith("text/html"):
+        raise _Refused("the server sent a web page, not the file (a captive portal, a login page or an "
+                       "error page: open the URL in a browser to see it)")
+    raise _Refused(f"the server sent something that is not a zip archive (it begins with {head[:16]!r})")
+
+
+def _fetch_once(url: str, tmp: Path, timeout: float, progress: bool, *, limit: int,
+                deadline_at: float, deadline: float) -> str:
+    """Stream one URL into tmp; return its MD5. Raises on HTTP errors, time-outs, short, long, slow or HTML bodies."""
     request = urllib.request.Request(url, headers={"User-Agent": "mlcourse (course data loader)"})
     h = hashlib.md5()
-    written = 0
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    written, head = 0, b""
+
+    def too_slow() -> _Refused:
+        return _Refused(f"the server was too slow: the file did not arrive within the deadline of {deadline:g} s "
+                        f"({written} bytes received); try again later, pass a longer deadline=, or place the "
+                        f"file by hand")
+
+    left = deadline_at - time.monotonic()
+    if left <= 0:
+        raise too_slow()
+    with urllib.request.urlopen(request, timeout=min(timeout, left)) as response:
         length = response.headers.get("Content-Length")
-        total = int(length) if length and length.isdigit() else None
+        total = int(length) if length and length.strip().isdigit() else None
+        content_type = (response.headers.get("Content-Type") or "").strip().lower()
+        if total is not None and total > limit:
+            raise _Refused(f"the server announces {total} bytes, but the file has at most {limit}")
         with open(tmp, "wb") as f, _progress(total, tmp.name.split(".part")[0], progress) as bar:
             while True:
-                chunk = response.read(1 << 16)
+                try:
+                    chunk = response.read1(1 << 16)
+                except (socket.timeout, TimeoutError):
+                    if time.monotonic() >= deadline_at:
+                        raise too_slow() from None
+                    raise
                 if not chunk:
                     break
+                if len(head) < 512:
+                    head += chunk[:512 - len(head)]
+                    if len(head) >= 512:
+                        _check_head(head, content_type)
+                written += len(chunk)
+                if written > limit:
+                    raise _Refused(f"the server sent more bytes than the file has (stopped after {written} bytes; "
+                                   f"the file has at most {limit})")
                 f.write(chunk)
                 h.update(chunk)
-                written += len(chunk)
                 bar.update(len(chunk))
+                if time.monotonic() > deadline_at:
+                    raise too_slow()
     if total is not None and written != total:
         raise http.client.IncompleteRead(b"", total - written)
+    if len(head) < 512:
+        _check_head(head, content_type)
     return h.hexdigest()
 
 
 def download(flag: str, size: int = 28, folder: str | os.PathLike | None = None, *,
              timeout: float = 60.0, retries: int = 3, backoff: float = 2.0,
-             progress: bool = True) -> Path:
+             progress: bool = True, deadline: float | None = None) -> Path:
     """Download a subset's official file into `folder`, checking its MD5; return its path.
 
     Transient failures (time-outs, refused or dropped connections, short bodies, HTTP 5xx/429)
-    are retried `retries` times with exponential back-off; a 404 or a wrong checksum is not.
+    are retried `retries` times with exponential back-off; a 404, a wrong checksum, a web page,
+    a body longer than the file, or passing the overall `deadline` (seconds, all attempts
+    together; default `default_deadline()`) is not. `timeout` bounds each wait for data.
     The file is written under a temporary name and renamed only when complete and verified,
-    so a failed download leaves nothing behind; the DownloadError says how to place it by hand.
+    so a failed download leaves nothing behind; partial files left by killed processes are
+    removed first. The DownloadError says how to place the file by hand.
     """
     entry = info(flag, size)
+    for name, value, low in (("timeout", timeout, 0.0), ("deadline", deadline, 0.0), ("backoff", backoff, -1.0)):
+        if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > low):
+            raise ValueError(f"download(): {name} must be a finite number of seconds "
+                             f"{'> 0' if low == 0 else '>= 0'}, not {value!r}.")
+    if not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"download(): retries must be a whole number >= 0, not {retries!r}.")
+    deadline = default_deadline(flag, size) if deadline is None else float(deadline)
+    deadline_at = time.monotonic() + deadline
+    limit = max_file_bytes(flag, size)
     target_dir = Path(folder).expanduser() if folder is not None else (data_dir() or cache_dir())
     try:
         target_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise DownloadError(_manual_help(entry, target_dir, f"cannot create the folder ({err})")) from None
+    remove_stale_parts(target_dir, entry["file"], max_age=max(600.0, 2 * timeout))
     dest = target_dir / entry["file"]
-    tmp = target_dir / f"{entry['file']}.part-{uuid.uuid4().hex[:8]}"
+    tmp = target_dir / f"{entry['file']}.part-{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     reason, attempts = "unknown error", 0
     try:
         for attempts in range(1, retries + 2):
             if attempts > 1:
-                time.sleep(backoff * 2 ** (attempts - 2))
+                time.sleep(min(backoff * 2 ** (attempts - 2), max(0.0, deadline_at - time.monotonic())))
             try:
-                digest = _fetch_once(entry["url"], tmp, timeout, progress)
+                digest = _fetch_once(entry["url"], tmp, timeout, progress, limit=limit,
+                                     deadline_at=deadline_at, deadline=deadline)
+            except _Refused as err:
+                reason = str(err)
+                break
             except urllib.error.HTTPError as err:
                 reason = f"the server answered HTTP {err.code} {err.reason}"
                 if err.code in RETRY_STATUS:
@@ -385,9 +615,14 @@ def _announce(flag: str) -> None:
 
 def load(flag: str, size: int = 28, *, data_dir: str | os.PathLike | None = None,
          mirrors: Iterable[str | os.PathLike] | None = None, download: bool = True,
-         timeout: float = 60.0, retries: int = 3) -> MedMNIST:
-    """Load a MedMNIST subset (train/val/test arrays and info), offline first, downloading if needed."""
+         timeout: float = 60.0, retries: int = 3, deadline: float | None = None) -> MedMNIST:
+    """Load a MedMNIST subset (train/val/test arrays and info), offline first, downloading if needed.
+
+    `timeout` bounds each wait for data and `deadline` the whole download (see `download`).
+    """
     entry = info(flag, size)
+    target = Path(data_dir).expanduser() if data_dir is not None else None
+    remove_stale_parts(target or _env_data_dir() or cache_dir(), entry["file"])
     path = locate(flag, size, data_dir, mirrors)
     if path is None:
         if not download:
@@ -395,8 +630,7 @@ def load(flag: str, size: int = 28, *, data_dir: str | os.PathLike | None = None
             raise DataError(f"{entry['file']} is not in any data folder ({folders}) and download=False. "
                             f"Place it in one of them (URL {entry['url']}, MD5 {entry['md5']}) "
                             f"or call load(..., download=True).")
-        target = Path(data_dir).expanduser() if data_dir is not None else None
-        path = _download(flag, size, target, timeout=timeout, retries=retries)
+        path = _download(flag, size, target, timeout=timeout, retries=retries, deadline=deadline)
     arrays, official = _read_checked(path, flag, size)
     if not official:
         warnings.warn(

@@ -51,6 +51,7 @@ class Server:
     def __init__(self) -> None:
         self.routes: dict[str, list] = {}
         self.hits: dict[str, int] = {}
+        self.sent = 0
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -80,11 +81,38 @@ class Server:
                         self.close_connection = True
                     elif kind == "stall":
                         self.send_response(200)
-                        self.send_header("Content-Length", "1000000")
+                        self.send_header("Content-Length", "100000")
                         self.end_headers()
                         self.wfile.write(b"PK")
                         self.wfile.flush()
                         time.sleep(value)
+                    elif kind == "trickle":  # one byte every 0.3 s, giving up after 30 s
+                        self.send_response(200)
+                        self.send_header("Content-Length", str(len(value)))
+                        self.end_headers()
+                        for i in range(100):
+                            self.wfile.write(value[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(0.3)
+                    elif kind == "endless":  # a valid start, then zeros until the client hangs up
+                        self.send_response(200)
+                        self.end_headers()
+                        self.wfile.write(value)
+                        for _ in range(800):  # at most 50 MB, so that a broken client cannot hang the test
+                            self.wfile.write(bytes(1 << 16))
+                            owner.sent += 1 << 16
+                    elif kind == "announce":  # a Content-Length far larger than any MedMNIST file
+                        self.send_response(200)
+                        self.send_header("Content-Length", str(10 ** 10))
+                        self.end_headers()
+                        self.wfile.write(value)
+                    elif kind in ("html", "typed"):
+                        content_type, body = value
+                        self.send_response(200)
+                        self.send_header("Content-Type", content_type)
+                        self.send_header("Content-Length", str(len(body)))
+                        self.end_headers()
+                        self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
@@ -120,7 +148,8 @@ def serve_as(server: Server, monkeypatch, payload: bytes, plan: list | None = No
              md5: str | None = None, flag: str = FLAG) -> str:
     """Point the registry entry of `flag` (size 28) at the local server; return the expected MD5."""
     digest = md5 or hashlib.md5(payload).hexdigest()
-    entry = dict(data.INFO[flag]["sizes"]["28"], url=f"{server.base}/{flag}.npz?download=1", md5=digest)
+    entry = dict(data.INFO[flag]["sizes"]["28"], url=f"{server.base}/{flag}.npz?download=1", md5=digest,
+                 bytes=len(payload))
     monkeypatch.setitem(data.INFO[flag]["sizes"], "28", entry)
     server.routes[f"/{flag}.npz"] = plan or [("body", payload)]
     return digest
@@ -343,14 +372,24 @@ def test_pickled_object_arrays_are_refused(tmp_path):
     buf = io.BytesIO()
     np.savez(buf, **{k: np.array([{"evil": 1}], dtype=object) for k in data.KEYS})
     (tmp_path / "breastmnist.npz").write_bytes(buf.getvalue())
-    with pytest.raises(data.InvalidFileError, match="check 'readable' failed"):
+    with pytest.raises(data.InvalidFileError, match="check 'plain arrays' failed") as excinfo:
         data.load(FLAG, data_dir=tmp_path, download=False)
+    assert "allow_pickle" not in str(excinfo.value) and "pickle.load" not in str(excinfo.value)
 
 
-def test_not_a_zip_is_refused(tmp_path):
-    (tmp_path / "breastmnist.npz").write_bytes(b"<html>Service unavailable</html>")
-    with pytest.raises(data.InvalidFileError, match="not a readable .npz"):
+@pytest.mark.parametrize("body, what", [
+    (b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head></html>", "it looks like a web page"),
+    (b"\n  <html>Service unavailable</html>", "it looks like a web page"),
+    (b"\x80\x04\x95 a pickle, not an archive", "it is not a zip archive"),
+    (b"", "it is not a zip archive"),
+])
+def test_web_page_or_junk_saved_as_npz_gets_safe_advice(tmp_path, body, what):
+    (tmp_path / "breastmnist.npz").write_bytes(body)
+    with pytest.raises(data.InvalidFileError) as excinfo:
         data.load(FLAG, data_dir=tmp_path, download=False)
+    message = str(excinfo.value)
+    assert f"not a MedMNIST .npz file ({what}); delete it and download again" in message
+    assert "pickle" not in message.lower(), "the message must never suggest unsafe loading"
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="the course's shared data folder is not beside the repo")
@@ -406,3 +445,278 @@ def test_summary_and_label_names(tmp_path):
 def test_registry_json_is_the_single_source():
     raw = json.loads((Path(data.__file__).parent / "medmnist_info.json").read_text("utf-8"))
     assert set(raw["subsets"]) == set(data.FLAGS)
+
+
+# ----------------------------------------------------------------------------- hostile servers
+
+
+def test_trickling_server_hits_the_overall_deadline(server, monkeypatch, isolated_folders):
+    payload = make_npz()
+    serve_as(server, monkeypatch, payload, plan=[("trickle", payload)])
+    with pytest.raises(data.DownloadError) as excinfo:
+        data.download(FLAG, timeout=5.0, deadline=1.0, retries=2, backoff=0.01, progress=False)
+    assert server.hits["/breastmnist.npz"] == 1, "a download past its deadline must not be retried"
+    assert_clean_failure(excinfo, isolated_folders / "cache", "too slow", "deadline of 1 s", "deadline=")
+
+
+def test_default_deadline_grows_with_the_file():
+    assert data.default_deadline(FLAG) == data.MIN_DEADLINE
+    big = data.max_file_bytes("pathmnist", 224)
+    assert big > 10 ** 10 and data.default_deadline("pathmnist", 224) == big / data.SLOWEST_RATE
+    with pytest.raises(ValueError, match="deadline must be a finite number of seconds > 0"):
+        data.download(FLAG, deadline=0, progress=False)
+    with pytest.raises(ValueError, match="timeout must be"):
+        data.download(FLAG, timeout=float("nan"), progress=False)
+
+
+def test_byte_cap_known_size_and_ceiling_from_shapes(monkeypatch):
+    assert data.info("retinamnist")["bytes"] == (SHARED / "retinamnist.npz").stat().st_size \
+        if SHARED.is_dir() else data.info("retinamnist")["bytes"] == 3291041
+    assert data.max_file_bytes("retinamnist") == 3291041 + data._ZIP_SLACK
+    entry = {k: v for k, v in data.INFO[FLAG]["sizes"]["28"].items() if k != "bytes"}
+    monkeypatch.setitem(data.INFO[FLAG]["sizes"], "28", entry)
+    raw = sum(np.prod(s) * (1 if k.endswith("images") else 8) for k, s in data.expected_shapes(FLAG).items())
+    assert raw < data.max_file_bytes(FLAG) < raw * 1.01 + 10 ** 5
+
+
+@pytest.mark.parametrize("registered", [True, False])
+def test_endless_body_stops_at_the_byte_cap(server, monkeypatch, isolated_folders, registered):
+    payload = make_npz()
+    serve_as(server, monkeypatch, payload, plan=[("endless", payload)])
+    if not registered:  # no size in the registry: the ceiling comes from the official array shapes
+        entry = {k: v for k, v in data.INFO[FLAG]["sizes"]["28"].items() if k != "bytes"}
+        monkeypatch.setitem(data.INFO[FLAG]["sizes"], "28", entry)
+    limit = data.max_file_bytes(FLAG)
+    with pytest.raises(data.DownloadError) as excinfo:
+        data.download(FLAG, retries=2, backoff=0.01, progress=False)
+    assert_clean_failure(excinfo, isolated_folders / "cache", "the server sent more bytes than the file has")
+    stopped = int(str(excinfo.value).split("stopped after ")[1].split(" ")[0])
+    assert limit < stopped <= limit + (1 << 16)
+    assert server.hits["/breastmnist.npz"] == 1
+
+
+def test_announced_length_beyond_the_cap_is_refused_at_once(server, monkeypatch, isolated_folders):
+    serve_as(server, monkeypatch, make_npz(), plan=[("announce", b"PK\x03\x04")])
+    with pytest.raises(data.DownloadError) as excinfo:
+        data.download(FLAG, retries=2, backoff=0.01, progress=False)
+    assert_clean_failure(excinfo, isolated_folders / "cache", "announces 10000000000 bytes")
+    assert server.hits["/breastmnist.npz"] == 1
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("text/html; charset=utf-8", b"<!DOCTYPE html><html><body>Please log in to the campus Wi-Fi</body></html>"),
+    ("application/octet-stream", b"\n<html><head><title>Portal</title></head><body>" + b"x" * 2000 + b"</body></html>"),
+    ("text/html", b"Access denied"),
+])
+def test_web_page_instead_of_the_file(server, monkeypatch, isolated_folders, content_type, body):
+    serve_as(server, monkeypatch, make_npz(), plan=[("html", (content_type, body))])
+    with pytest.raises(data.DownloadError) as excinfo:
+        data.load(FLAG, retries=2)
+    assert_clean_failure(excinfo, isolated_folders / "cache", "the server sent a web page, not the file")
+    assert server.hits["/breastmnist.npz"] == 1
+
+
+def test_other_junk_is_refused_before_the_checksum(server, monkeypatch, isolated_folders):
+    serve_as(server, monkeypatch, make_npz(), plan=[("typed", ("application/octet-stream", b"\0" * 4000))])
+    with pytest.raises(data.DownloadError) as excinfo:
+        data.download(FLAG, retries=1, backoff=0.01, progress=False)
+    assert_clean_failure(excinfo, isolated_folders / "cache", "not a zip archive")
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_stale_part_files_of_that_file_are_removed(server, monkeypatch, isolated_folders):
+    import os
+
+    payload = make_npz()
+    serve_as(server, monkeypatch, payload)
+    cache = isolated_folders / "cache"
+    cache.mkdir()
+    dead, host = _dead_pid(), data._HOST
+    stale = [f"breastmnist.npz.part-{host}-{dead}-deadbeef", "breastmnist.npz.part-0123abcd"]
+    kept = [f"breastmnist.npz.part-{host}-{os.getpid()}-0badf00d",  # a live writer (this process)
+            f"breastmnist.npz.part-otherhost-{dead}-12345678",      # another machine's, recently written
+            f"retinamnist.npz.part-{host}-{dead}-deadbeef",         # another file's
+            "breastmnist.npz.partial-notes"]                         # not a part file at all
+    for name in stale + kept:
+        (cache / name).write_bytes(b"PK half a file")
+    old = time.time() - 3600
+    os.utime(cache / stale[1], (old, old))  # an old-style name, untouched for an hour
+    ds = data.load(FLAG, retries=0)
+    assert ds.official
+    assert folder_listing(cache) == sorted(["breastmnist.npz", *kept])
+    assert data.remove_stale_parts(cache, "breastmnist.npz") == []
+
+
+# ----------------------------------------------------------------------------- hostile files
+
+
+def _npy(shape, descr: str = "|u1", data_bytes: bytes = b"") -> bytes:
+    """A .npy member whose header claims `shape`, followed by whatever bytes are given."""
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": descr, "fortran_order": False, "shape": tuple(shape)})
+    return buf.getvalue() + data_bytes
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, raw in members.items():
+            zf.writestr(name + ".npy", raw)
+    return buf.getvalue()
+
+
+def _official_members(**override) -> dict[str, bytes]:
+    members = {}
+    for key, shape in data.expected_shapes(FLAG).items():
+        buf = io.BytesIO()
+        np.lib.format.write_array(buf, np.zeros(shape, np.uint8))
+        members[key] = buf.getvalue()
+    members.update(override)
+    return members
+
+
+def _peak_mb(fn) -> tuple[float, BaseException | None]:
+    """Run fn under tracemalloc (which sees NumPy's allocations); return the peak in MB and what it raised."""
+    import tracemalloc
+
+    tracemalloc.start()
+    raised = None
+    try:
+        fn()
+    except BaseException as err:  # noqa: BLE001 - the test inspects it
+        raised = err
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    return peak, raised
+
+
+@pytest.mark.parametrize("members, check", [
+    ({"train_images": _npy((10 ** 12,))}, "header describes a (1000000000000,) uint8 array"),
+    ({"train_images": _npy((4708, 28, 28), data_bytes=b"\0" * 4708 * 784)}, "check 'split size' failed"),
+    ({"train_images": _npy((546, 28, 28), data_bytes=b"\0" * 10)}, "check 'sizes' failed: train_images.npy"),
+    ({"val_labels": _npy((78, 1), "|O")}, "check 'plain arrays' failed"),
+    ({"test_labels": _npy((156, 1), "<c16", b"\0" * 156 * 16)}, "check 'plain arrays' failed"),
+])
+def test_header_lies_are_refused_before_allocating(tmp_path, members, check):
+    path = tmp_path / "breastmnist.npz"
+    path.write_bytes(_zip(_official_members(**members)))
+    peak, raised = _peak_mb(lambda: data.load(FLAG, data_dir=tmp_path, download=False))
+    assert isinstance(raised, data.InvalidFileError), repr(raised)
+    assert check in str(raised) and "pickle" not in str(raised).lower()
+    assert peak < 200
+
+
+def test_tiny_file_claiming_a_trillion_elements(tmp_path):
+    path = tmp_path / "claims.npz"
+    path.write_bytes(_zip({"x": _npy((10 ** 6, 10 ** 6))}))
+    assert path.stat().st_size < 400
+    peak, raised = _peak_mb(lambda: data.read_npz(path))
+    assert isinstance(raised, data.InvalidFileError) and "check 'sizes' failed" in str(raised), repr(raised)
+    assert peak < 200
+
+
+@pytest.fixture(scope="module")
+def zip_bombs(tmp_path_factory):
+    """Two small .npz files that would inflate to 300 MB: wrong declared size, and an extra member."""
+    import zipfile
+
+    folder = tmp_path_factory.mktemp("bombs")
+    zeros, n = bytes(1 << 20), 300
+    paths = {}
+    for kind in ("size", "extra"):
+        path = folder / kind / "breastmnist.npz"
+        path.parent.mkdir()
+        members = _official_members()
+        header = _npy((546, 28, 28)) if kind == "size" else _npy((n << 20,))
+        name = "train_images" if kind == "size" else "bomb"
+        if kind == "size":
+            members.pop("train_images")
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            for key, raw in members.items():
+                zf.writestr(key + ".npy", raw)
+            with zf.open(name + ".npy", "w", force_zip64=True) as f:
+                f.write(header)
+                for _ in range(n):
+                    f.write(zeros)
+        paths[kind] = path
+    return paths
+
+
+@pytest.mark.parametrize("kind, check", [("size", "check 'sizes' failed"), ("extra", "unexpected ['bomb']")])
+def test_zip_bomb_is_refused_in_bounded_memory(zip_bombs, kind, check):
+    path = zip_bombs[kind]
+    assert path.stat().st_size < 5_000_000
+    peak, raised = _peak_mb(lambda: data.load(FLAG, data_dir=path.parent, download=False))
+    assert isinstance(raised, data.InvalidFileError), repr(raised)
+    assert check in str(raised)
+    assert peak < 200, f"reading the bomb peaked at {peak:.0f} MB"
+
+
+def test_read_npz_without_a_subset_is_bounded_by_max_bytes(zip_bombs):
+    peak, raised = _peak_mb(lambda: data.read_npz(zip_bombs["extra"], max_bytes=100 << 20))
+    assert isinstance(raised, data.InvalidFileError) and "max_bytes" in str(raised), repr(raised)
+    assert peak < 200
+
+
+def test_memory_error_becomes_advice(tmp_path, monkeypatch):
+    path = tmp_path / "breastmnist.npz"
+    path.write_bytes(make_npz())
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(data, "_inflate", no_memory)
+    with pytest.raises(data.InvalidFileError, match="check 'memory' failed.*smaller image size"):
+        data.load(FLAG, data_dir=tmp_path, download=False)
+
+
+def test_read_npz_round_trips_plain_arrays(tmp_path):
+    arrays = {"a": np.arange(12, dtype=">i2").reshape(3, 4), "f": np.asfortranarray(np.eye(3)),
+              "s": np.float32(2.5), "e": np.zeros((0, 5), np.uint8), "b": np.array([True, False])}
+    np.savez_compressed(tmp_path / "x.npz", **arrays)
+    out = data.read_npz(tmp_path / "x.npz")
+    assert set(out) == set(arrays)
+    for key, value in arrays.items():
+        np.testing.assert_array_equal(out[key], value)
+        assert out[key].dtype == np.asarray(value).dtype and out[key].shape == np.shape(value)
+
+
+# ----------------------------------------------------------------------------- checksum memo
+
+
+def test_md5_memo_sees_a_same_size_same_mtime_rewrite(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setattr(data, "_RACY_NS", 0)  # remember even a fresh file, as if it were old
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"a" * 1000)
+    first = data.md5sum(path)
+    assert len(data._MD5_MEMO) == 1 and data.md5sum(path) == first
+    st = path.stat()
+    time.sleep(0.05)  # let the change time move on even on a coarse file-system clock
+    path.write_bytes(b"b" * 1000)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    assert data.md5sum(path) == hashlib.md5(b"b" * 1000).hexdigest() != first
+
+
+def test_md5_of_a_freshly_written_file_is_not_remembered(tmp_path):
+    import os
+
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"a" * 1000)
+    st = path.stat()
+    assert data.md5sum(path) == hashlib.md5(b"a" * 1000).hexdigest()
+    path.write_bytes(b"b" * 1000)  # within the same clock tick, perhaps
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert data.md5sum(path) == hashlib.md5(b"b" * 1000).hexdigest()

@@ -84,3 +84,44 @@ def test_verify_command_on_the_offline_copies(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "retinamnist.npz" in run.stdout and "official" in run.stdout
     assert "pneumoniamnist.npz  unofficial" in run.stdout
+
+
+def _header_lie() -> bytes:
+    """A tiny .npz whose train_images header claims a trillion pixels (MemoryError in a naive reader)."""
+    import io
+    import zipfile
+
+    import numpy as np
+
+    buf, npy = io.BytesIO(), io.BytesIO()
+    np.lib.format.write_array_header_1_0(npy, {"descr": "|u1", "fortran_order": False, "shape": (10 ** 12,)})
+    with zipfile.ZipFile(buf, "w") as zf:
+        for key in data.KEYS:
+            zf.writestr(f"{key}.npy", npy.getvalue())
+    return buf.getvalue()
+
+
+def test_prefetch_replaces_a_broken_file(server, monkeypatch, tmp_path, capsys):
+    payload = make_npz()
+    serve_as(server, monkeypatch, payload)
+    dest = tmp_path / "classroom"
+    dest.mkdir()
+    (dest / "breastmnist.npz").write_bytes(_header_lie())
+    assert prefetch.main(["--flags", "breastmnist", "--dest", str(dest), "--retries", "0", "--deadline", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "bad   breastmnist.npz" in out and "got   breastmnist.npz" in out
+    assert (dest / "breastmnist.npz").read_bytes() == payload
+    assert sorted(p.name for p in dest.iterdir()) == ["breastmnist.npz"]
+
+
+def test_verify_reports_a_broken_file_and_goes_on(tmp_path):
+    (tmp_path / "adrenalmnist3d.npz").write_bytes(_header_lie())
+    (tmp_path / "breastmnist.npz").write_bytes(make_npz())
+    (tmp_path / "chestmnist.npz").write_bytes(b"<!DOCTYPE html><html>login</html>")
+    rows, ok = verify.verify_folder(tmp_path)
+    status = {name: st for name, st, _ in rows}
+    assert status == {"adrenalmnist3d.npz": "INVALID", "breastmnist.npz": "unofficial", "chestmnist.npz": "INVALID"}
+    detail = {name: d for name, _, d in rows}
+    assert "check 'sizes' failed" in detail["adrenalmnist3d.npz"]
+    assert "looks like a web page" in detail["chestmnist.npz"] and "pickle" not in detail["chestmnist.npz"]
+    assert not ok

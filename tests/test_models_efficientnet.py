@@ -1,14 +1,13 @@
-"""EfficientNet-Lite0: the restricted torch reader, the weight mapping, the cache and ImageNet predictions."""
+"""EfficientNet-Lite0: the weight mapping, the converted-weights cache and ImageNet predictions."""
 
 from __future__ import annotations
 
-import io
+import hashlib
+import json
 import os
-import pickle
+import struct
 import sys
-import types
-import zipfile
-from collections import OrderedDict
+import warnings
 
 import numpy as np
 import pytest
@@ -52,124 +51,6 @@ def _top5(model, image) -> tuple[int, str]:
     probs = model.predict(E.preprocess(image[None], 224), verbose=0)[0]
     top = np.argsort(probs)[::-1][:5]
     return int(top[0]), ", ".join(f"{i}: {probs[i]:.3f}" for i in top)
-
-
-# ----------------------------------------------------------------------------- the restricted unpickler
-class _System:
-    """Unpickling this object would run a shell command."""
-
-    def __init__(self, command: str) -> None:
-        self.command = command
-
-    def __reduce__(self):
-        return os.system, (self.command,)
-
-
-class _Eval:
-    """Unpickling this object would evaluate Python code."""
-
-    def __init__(self, code: str) -> None:
-        self.code = code
-
-    def __reduce__(self):
-        return eval, (self.code,)
-
-
-def _payloads(marker):
-    touch = f"open({str(marker)!r}, 'w').close()"
-    return {"os.system": pickle.dumps({"w": _System(f"touch {marker}")}, protocol=2, fix_imports=False),
-            "builtins.eval": pickle.dumps(OrderedDict(w=_Eval(touch)), protocol=2, fix_imports=False)}
-
-
-@pytest.mark.parametrize("kind", ["os.system", "builtins.eval"])
-@pytest.mark.parametrize("shape", ["raw", "zip", "legacy"])
-def test_malicious_pickle_is_refused_without_running(tmp_path, kind, shape):
-    marker = tmp_path / "ran"
-    payload = _payloads(marker)[kind]
-    path = tmp_path / "evil.pth"
-    if shape == "raw":
-        path.write_bytes(payload)
-    elif shape == "zip":
-        with zipfile.ZipFile(path, "w") as zf:
-            zf.writestr("archive/data.pkl", payload)
-            zf.writestr("archive/version", "3\n")
-    else:  # the legacy layout: magic number, protocol, sys info, then the state dict
-        head = b"".join(pickle.dumps(v, protocol=2) for v in
-                        (torchfile._LEGACY_MAGIC, 1001, {"protocol_version": 1001, "little_endian": True}))
-        path.write_bytes(head + payload)
-    with pytest.raises(torchfile.UnsafePickleError, match="Refused to load the global") as info:
-        torchfile.read_torch_state_dict(path)
-    refused = str(info.value)
-    assert ("system" in refused and ("posix" in refused or "nt." in refused or "os." in refused)) \
-        if kind == "os.system" else "builtins.eval" in refused
-    assert not marker.exists(), "the payload ran"
-
-
-def _fake_torch(monkeypatch):
-    """Stand-ins for the torch globals, so that pickle can write a tensor archive without torch."""
-    torch = types.ModuleType("torch")
-    utils = types.ModuleType("torch._utils")
-
-    class FloatStorage:
-        pass
-
-    FloatStorage.__module__, FloatStorage.__qualname__ = "torch", "FloatStorage"
-    torch.FloatStorage = FloatStorage
-
-    def _rebuild_tensor_v2(*args):
-        raise AssertionError("never called")
-
-    _rebuild_tensor_v2.__module__, _rebuild_tensor_v2.__qualname__ = "torch._utils", "_rebuild_tensor_v2"
-    utils._rebuild_tensor_v2 = _rebuild_tensor_v2
-    torch._utils = utils
-    monkeypatch.setitem(sys.modules, "torch", torch)
-    monkeypatch.setitem(sys.modules, "torch._utils", utils)
-    return FloatStorage, _rebuild_tensor_v2
-
-
-def test_zip_archive_honours_offset_size_and_stride(tmp_path, monkeypatch):
-    FloatStorage, rebuild = _fake_torch(monkeypatch)
-
-    class StorageRef:
-        def __init__(self, key, numel):
-            self.key, self.numel = key, numel
-
-    class Tensor:
-        def __init__(self, ref, offset, size, stride):
-            self.args = (ref, offset, size, stride, False, OrderedDict())
-
-        def __reduce__(self):
-            return rebuild, self.args
-
-    class Writer(pickle.Pickler):
-        def persistent_id(self, obj):
-            if isinstance(obj, StorageRef):
-                return ("storage", FloatStorage, obj.key, "cpu", obj.numel)
-            return None
-
-    ref = StorageRef("0", 8)
-    obj = OrderedDict(t=Tensor(ref, 0, (3, 2), (1, 3)),      # a transposed (2, 3) matrix
-                      v=Tensor(ref, 6, (2,), (1,)),          # a view with an offset
-                      s=Tensor(ref, 7, (), ()))              # a scalar
-    buf = io.BytesIO()
-    Writer(buf, protocol=2).dump(obj)
-    path = tmp_path / "tiny.pth"
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("tiny/data.pkl", buf.getvalue())
-        zf.writestr("tiny/data/0", np.arange(8, dtype="<f4").tobytes())
-    out = torchfile.read_torch_state_dict(path)
-    np.testing.assert_array_equal(out["t"], np.arange(6, dtype="float32").reshape(2, 3).T)
-    np.testing.assert_array_equal(out["v"], [6.0, 7.0])
-    assert out["s"] == 7.0 and out["t"].flags.c_contiguous
-
-
-def test_reader_rejects_missing_and_foreign_files(tmp_path):
-    with pytest.raises(ValueError, match="No weight file"):
-        torchfile.read_torch_state_dict(tmp_path / "absent.pth")
-    path = tmp_path / "plain.pth"
-    path.write_bytes(pickle.dumps(12345, protocol=2))
-    with pytest.raises(ValueError, match="neither a torch zip archive nor a legacy"):
-        torchfile.read_torch_state_dict(path)
 
 
 def test_missing_package_names_pip_install(monkeypatch):
@@ -235,7 +116,7 @@ def test_headless_features(cache, model, size):
 def test_cache_is_reused_and_damaged_cache_rebuilt(cache, model, monkeypatch):
     path = E.weights_path()
     assert path.parent == cache and path.name == "efficientnet_lite0_imagenet.weights.h5" and path.is_file()
-    assert not [p for p in cache.iterdir() if p.name != path.name], "temporary files were left behind"
+    assert sorted(p.name for p in cache.iterdir()) == [path.name, path.name + ".json"], "temporary files left behind"
     reference = model.get_layer("top_conv").kernel.numpy()
 
     def forbidden(*args, **kwargs):
@@ -251,6 +132,64 @@ def test_cache_is_reused_and_damaged_cache_rebuilt(cache, model, monkeypatch):
         rebuilt = E.efficientnet_lite0(include_top=False, input_shape=(32, 32, 3))
     np.testing.assert_array_equal(rebuilt.get_layer("top_conv").kernel.numpy(), reference)
     assert path.stat().st_size > 10_000_000
+
+
+def _record(path):
+    return json.loads(E.record_path(path).read_text("utf-8"))
+
+
+def test_cache_record_holds_both_hashes(cache, model):
+    path = E.weights_path()
+    record = _record(path)
+    assert record["cache_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert record["source_sha256"] == hashlib.sha256(E.torch_weights_file().read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("tamper", ["flip bytes", "other valid weights", "no record"])
+def test_tampered_cache_is_rebuilt(cache, model, tamper):
+    path = E.weights_path()
+    reference = model.get_layer("top_conv").kernel.numpy()
+    if tamper == "flip bytes":  # inside the weights: HDF5 would read this without complaint
+        raw = bytearray(path.read_bytes())
+        middle = len(raw) // 2
+        raw[middle:middle + 64] = bytes(b ^ 0xFF for b in raw[middle:middle + 64])
+        path.write_bytes(bytes(raw))
+    elif tamper == "other valid weights":  # a well-formed .h5 of the same model, with random weights
+        E._build((224, 224, 3), 1000, 0.0, 0.0).save_weights(str(path))
+    else:
+        E.record_path(path).unlink()
+    with pytest.warns(UserWarning, match="rebuilding"):
+        rebuilt = E.efficientnet_lite0(include_top=False, input_shape=(32, 32, 3))
+    np.testing.assert_array_equal(rebuilt.get_layer("top_conv").kernel.numpy(), reference)
+    assert _record(path)["cache_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert sorted(p.name for p in cache.iterdir()) == [path.name, path.name + ".json"]
+
+
+def test_changed_source_rebuilds_the_cache(cache, model, tmp_path, monkeypatch):
+    path = E.weights_path()
+    changed = tmp_path / "changed.pth"
+    raw = bytearray(E.torch_weights_file().read_bytes())
+    raw[-4:] = struct.pack("<f", 0.123)  # the last value of the last storage
+    changed.write_bytes(bytes(raw))
+    monkeypatch.setattr(E, "torch_weights_file", lambda: changed)
+    with pytest.warns(UserWarning, match="the .pth file it was made from has changed"):
+        E.efficientnet_lite0(include_top=False, input_shape=(32, 32, 3))
+    assert _record(path)["source_sha256"] == hashlib.sha256(bytes(raw)).hexdigest()
+    monkeypatch.undo()  # back to the shipped file: the next model rebuilds the cache from it again
+    with pytest.warns(UserWarning, match="has changed"):
+        again = E.efficientnet_lite0()
+    np.testing.assert_array_equal(again.get_layer("top_conv").kernel.numpy(),
+                                  model.get_layer("top_conv").kernel.numpy())
+
+
+def test_cache_without_the_package_still_loads(cache, model, monkeypatch):
+    def missing():
+        raise ImportError("no package")
+
+    monkeypatch.setattr(E, "torch_weights_file", missing)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        E.efficientnet_lite0(include_top=False, input_shape=(32, 32, 3))
 
 
 def test_preprocess_shapes_and_scale():

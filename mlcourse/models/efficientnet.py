@@ -23,13 +23,21 @@ dict pickle, the list of storage keys, then each storage as an int64 element cou
 little-endian data. Its tensors have logical torch shapes (out, in, kh, kw) with strides that
 keep TF's HWIO order in memory; honouring the strides gives the torch layout, which
 `_keras_value` transposes to Keras's (kh, kw, in, out). The zip format of torch >= 1.6 is read too.
+
+Beside the cache, `<cache>/efficientnet_lite0_imagenet.weights.h5.json` records the SHA-256 of
+the .pth file and of the .h5; the cache is rebuilt when either differs, so a changed or tampered
+cache file is never used silently. Every cache write goes to a temporary file that is renamed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
+import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -41,7 +49,7 @@ from mlcourse.torchfile import read_torch_state_dict
 
 __all__ = [
     "BLOCKS", "MEAN", "STD", "WEIGHTS_FILE", "GrayToRGB", "efficientnet_lite0",
-    "imagenet_backbone", "input_adapter", "preprocess", "weights_path",
+    "imagenet_backbone", "input_adapter", "preprocess", "record_path", "weights_path",
 ]
 
 WEIGHTS_FILE = "efficientnet_lite0_imagenet.weights.h5"
@@ -197,33 +205,100 @@ def weights_path() -> Path:
     return cache_dir() / WEIGHTS_FILE
 
 
-def _convert_to_cache(path: Path) -> None:
-    """Read the .pth file, load it into a fresh 1000-class model and save its weights atomically to `path`."""
-    model = _build((224, 224, 3), 1000, 0.0, 0.0)
-    assign_state_dict(model, read_torch_state_dict(torch_weights_file()))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".efficientnet_lite0.", suffix=".weights.h5", dir=path.parent)
+def record_path(path: Path | None = None) -> Path:
+    """The JSON record beside the cache: SHA-256 of the .pth it was made from and of the .h5 itself."""
+    path = weights_path() if path is None else Path(path)
+    return path.with_name(path.name + ".json")
+
+
+def _sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+_TEMP_PREFIX = ".efficientnet_lite0."
+
+
+def _write_atomic(path: Path, write: Callable[[str], None], suffix: str) -> None:
+    """Call write(temp name) on a temporary file beside `path`, then rename it over `path`; remove it on any error."""
+    fd, tmp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
-        with warnings.catch_warnings():  # Keras's HDF5 writer trips a NumPy 2 DeprecationWarning
-            warnings.simplefilter("ignore", DeprecationWarning)
-            model.save_weights(tmp)
+        write(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
 
 
-def _load_cached(model, path: Path) -> None:
-    """Load the cached weights into `model`; a damaged cache is rebuilt once from the .pth file."""
+def _remove_stale_temps(folder: Path, max_age: float = 3600.0) -> None:
+    """Delete this module's temporary files left in the cache by a killed process (untouched for an hour)."""
+    for tmp in folder.glob(_TEMP_PREFIX + "*"):
+        try:
+            if time.time() - tmp.stat().st_mtime > max_age:
+                tmp.unlink()
+        except OSError:
+            pass
+
+
+def _convert_to_cache(path: Path) -> None:
+    """Read the .pth file, load it into a fresh 1000-class model and save its weights and their record to `path`."""
+    source = torch_weights_file()
+    source_sha = _sha256(source)
+    model = _build((224, 224, 3), 1000, 0.0, 0.0)
+    assign_state_dict(model, read_torch_state_dict(source))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(path.parent)
+    record_path(path).unlink(missing_ok=True)  # no record is better than a stale one while the .h5 changes
+
+    def save(tmp: str) -> None:
+        with warnings.catch_warnings():  # Keras's HDF5 writer trips a NumPy 2 DeprecationWarning
+            warnings.simplefilter("ignore", DeprecationWarning)
+            model.save_weights(tmp)
+
+    _write_atomic(path, save, ".weights.h5")
+    record = {"format": 1, "source": str(source), "source_sha256": source_sha,
+              "cache": path.name, "cache_sha256": _sha256(path)}
+    _write_atomic(record_path(path), lambda tmp: Path(tmp).write_text(json.dumps(record, indent=1), "utf-8"), ".json")
+
+
+def _cache_problem(path: Path) -> str | None:
+    """Why the cache cannot be trusted (missing, no record, changed since written, other source), or None."""
     if not path.is_file():
+        return "missing"
+    try:
+        record = json.loads(record_path(path).read_text("utf-8"))
+        recorded_source, recorded_cache = str(record["source_sha256"]), str(record["cache_sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"its record {record_path(path).name} is missing or unreadable"
+    if _sha256(path) != recorded_cache:
+        return "the cache file changed after it was written"
+    try:
+        source = torch_weights_file()
+    except ImportError:  # the cache alone is enough once made; it cannot be checked against a missing source
+        return None
+    if _sha256(source) != recorded_source:
+        return "the .pth file it was made from has changed"
+    return None
+
+
+def _load_cached(model, path: Path) -> None:
+    """Load the cached weights into `model`; a missing, changed or unreadable cache is rebuilt from the .pth file."""
+    problem = _cache_problem(path)
+    if problem is not None:
+        if problem != "missing":
+            warnings.warn(f"The cached EfficientNet-Lite0 weights {path.name} are not used ({problem}); "
+                          "rebuilding them from the .pth file.", stacklevel=3)
         _convert_to_cache(path)
     try:
         model.load_weights(path)
     except Exception as err:  # any failure to read the cache means it is damaged
         warnings.warn(f"The cached EfficientNet-Lite0 weights could not be read ({type(err).__name__}); "
                       "rebuilding them from the .pth file.", stacklevel=3)
-        path.unlink(missing_ok=True)
         _convert_to_cache(path)
         try:
             model.load_weights(path)
