@@ -31,7 +31,8 @@ def test_notebook_parameters_evaluates_the_cell_in_full_or_fast_mode(tmp_path):
 
 
 def test_first_time_at_returns_the_first_crossing_only():
-    rows = [{"train_s": 10.0, "test_auc": 0.90}, {"train_s": 20.0, "test_auc": 0.95}, {"train_s": 30.0, "test_auc": 0.96}]
+    rows = [{"train_s": 10.0, "test_auc": 0.90}, {"train_s": 20.0, "test_auc": 0.95},
+            {"train_s": 30.0, "test_auc": 0.96}]
     assert bt.first_time_at(rows, 0.944) == 20.0
     assert bt.first_time_at(rows, 0.99) is None
 

@@ -200,7 +200,7 @@ def check_no_absolute_paths(nb, name):
         for kind, value in output_texts(out, PATH_CHECKED_MIMETYPES):
             m = ABSOLUTE_PATH_RE.search(value)
             if m:
-                line = next((l for l in value.splitlines() if ABSOLUTE_PATH_RE.search(l)), m.group(0))
+                line = next((ln for ln in value.splitlines() if ABSOLUTE_PATH_RE.search(ln)), m.group(0))
                 problems.append(f"{name}: cell {i}: absolute path in {kind} output: {line.strip()[:120]!r}")
                 break
     return problems
@@ -371,9 +371,11 @@ def _no_outputs_key(nb):
 BREAKERS = [
     (check_name, lambda nb: None, "3_KNN.ipynb"),
     (check_title_cell, lambda nb: setattr(nb.cells[0], "cell_type", "raw"), GOOD_NAME),
-    (check_title_cell, lambda nb: setattr(nb.cells[0], "source", nb.cells[0].source.replace("# 03.", "03.")), GOOD_NAME),
+    (check_title_cell, lambda nb: setattr(nb.cells[0], "source", nb.cells[0].source.replace("# 03.", "03.")),
+     GOOD_NAME),
     (check_title_cell, _break_badge, GOOD_NAME),
-    (check_title_cell, lambda nb: setattr(nb.cells[0], "source", nb.cells[0].source.replace("Learning", "Goals")), GOOD_NAME),
+    (check_title_cell, lambda nb: setattr(nb.cells[0], "source", nb.cells[0].source.replace("Learning", "Goals")),
+     GOOD_NAME),
     (check_install_cell, _break_install, GOOD_NAME),
     (check_install_cell, lambda nb: nb.cells.pop(1), GOOD_NAME),
     (check_setup_cell, lambda nb: setattr(_cell(nb, "import mlcourse"), "source", "import mlcourse"), GOOD_NAME),

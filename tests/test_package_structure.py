@@ -29,7 +29,8 @@ MODULES = _module_names()
 def _imports(module: str) -> set[str]:
     """The mlcourse modules that `module` imports anywhere in its source, functions included."""
     rel = Path(*module.split("."))
-    path = PACKAGE.parent / rel / "__init__.py" if (PACKAGE.parent / rel).is_dir() else (PACKAGE.parent / rel).with_suffix(".py")
+    folder = PACKAGE.parent / rel
+    path = folder / "__init__.py" if folder.is_dir() else folder.with_suffix(".py")
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
