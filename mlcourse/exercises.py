@@ -203,6 +203,10 @@ def check(id: str, answer: Any) -> None:
             if isinstance(err.__context__, NotImplementedError):  # a stub whose error the check turned into feedback
                 raise _not_written(id, ex.title) from None
             failure = err
+        except Exception as err:  # noqa: BLE001 - an answer the check cannot handle is feedback, never a traceback
+            failure = ExerciseFailed(
+                f"Exercise {id}: your answer could not be checked ({type(err).__name__}: {str(err)[:200]}).",
+                "give the kind of answer the exercise asks for (a number, an array or a function)")
         else:
             print(f"Exercise {id} ({ex.title}): correct.")
             return
@@ -214,7 +218,11 @@ def check(id: str, answer: Any) -> None:
 def as_number(answer: Any, id: str) -> float:
     """An answer as a float, or feedback that it must be a number."""
     try:
-        return float(answer)
-    except (TypeError, ValueError):
+        value = float(answer)
+    except (TypeError, ValueError, ArithmeticError):
         fail(f"Exercise {id}: expected a single number, got {type(answer).__name__}.")
+    else:
+        if value != value or value in (float("inf"), float("-inf")):
+            fail(f"Exercise {id}: expected a finite number, got {value}.")
+        return value
     raise AssertionError  # unreachable, keeps type checkers happy

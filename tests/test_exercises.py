@@ -167,3 +167,14 @@ def test_call_student_turns_errors_into_feedback_but_lets_stubs_through():
 
     with pytest.raises(NotImplementedError):
         exercises.call_student(stub, "the stub")
+
+
+def test_an_answer_the_check_cannot_handle_is_short_feedback_without_the_checks_frames():
+    class Weird:
+        def __float__(self):
+            raise RuntimeError("no float here")
+
+    for answer in (10**400, Weird()):
+        with pytest.raises(ExerciseFailed) as info:
+            check("04.2", answer)
+        assert "ch04" not in "".join(str(entry.path) for entry in info.traceback)
