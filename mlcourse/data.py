@@ -333,8 +333,9 @@ def _read_checked(path: str | os.PathLike, flag: str, size: int) -> tuple[dict[s
         arrays = read_npz(path, flag, size)
         check_arrays(arrays, flag, size)
     except InvalidFileError as err:
+        reason = str(err).removesuffix("; delete it and download again")  # the advice follows, once
         raise InvalidFileError(
-            f"{display_path(path)} is not a valid {entry['name']} file (size {entry['size']}): {err}. "
+            f"{display_path(path)} is not a valid {entry['name']} file (size {entry['size']}): {reason}. "
             f"Delete it, or replace it with the official file ({entry['url']}, MD5 {entry['md5']})."
         ) from None
     return arrays, md5sum(path) == entry["md5"]

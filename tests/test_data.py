@@ -388,8 +388,11 @@ def test_web_page_or_junk_saved_as_npz_gets_safe_advice(tmp_path, body, what):
     with pytest.raises(data.InvalidFileError) as excinfo:
         data.load(FLAG, data_dir=tmp_path, download=False)
     message = str(excinfo.value)
-    assert f"not a MedMNIST .npz file ({what}); delete it and download again" in message
+    assert f"not a MedMNIST .npz file ({what})" in message
+    assert message.count("elete it") == 1, "the advice is given once"
     assert "pickle" not in message.lower(), "the message must never suggest unsafe loading"
+    with pytest.raises(data.InvalidFileError, match="delete it and download again"):
+        data.read_npz(tmp_path / "breastmnist.npz")
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="the course's shared data folder is not beside the repo")
