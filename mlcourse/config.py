@@ -122,7 +122,7 @@ def install_exercise_hook() -> bool:
 
 
 def setup(seed: int = 42, verbose: bool = True) -> Config:
-    """Seed every generator, quiet the logs, read fast mode and print the environment."""
+    """Seed every generator, quiet the logs, read fast mode, set the course plot style and print the environment."""
     quiet()
     install_exercise_hook()
     fast = is_fast()
@@ -131,6 +131,9 @@ def setup(seed: int = 42, verbose: bool = True) -> Config:
     import numpy as np
     import sklearn
 
+    from mlcourse import plots  # imported here: matplotlib is not needed by `import mlcourse`
+
+    plots.use_course_style()
 
     cfg = Config(
         seed=seed,

@@ -8,6 +8,13 @@ without NaN or infinity (strings and complex numbers are refused, naming the arg
 labels must be whole numbers 0, 1, 2, ... (`mlcourse.arrays.class_labels`), binary scores go
 through `mlcourse.arrays.score_column`. Training histories may contain NaN (a diverged loss is
 drawn as a gap).
+
+The course plot style: `use_course_style()` (called by `mlcourse.setup()`) sets matplotlib's
+defaults for every figure of the course: the colour-blind-safe Okabe–Ito palette, a colour cycle
+in which each series also gets its own line style (so curves stay apart in greyscale print and
+for readers who cannot tell the colours apart), readable font sizes, a light grid where a plot
+asks for one, and a resolution suited to the course website. The functions below pick their
+colours and dashes from the same palette, so they look the same whether or not the style is on.
 """
 
 from __future__ import annotations
@@ -17,8 +24,10 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -26,9 +35,88 @@ from sklearn import metrics as skm
 
 from mlcourse.arrays import check_positive_int, class_labels, finite_number, real_array, score_column
 
-__all__ = ["montage", "training_curves", "confusion_matrix", "roc_curve", "decision_regions"]
+__all__ = [
+    "OKABE_ITO", "COURSE_COLOURS", "COURSE_LINESTYLES", "COURSE_MARKERS", "use_course_style",
+    "montage", "training_curves", "confusion_matrix", "roc_curve", "decision_regions",
+]
 
 LabelNames = Mapping[str, str] | Sequence[str] | None
+
+
+# ----------------------------------------------------------------------------- course style
+
+#: The Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design"), in its published order:
+#: black, orange, sky blue, bluish green, yellow, blue, vermillion, reddish purple.
+OKABE_ITO: tuple[str, ...] = (
+    "#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+)
+
+#: The order in which series take the palette's colours: strong colours first, black (kept for
+#: reference lines) and yellow (faint on white) last.
+COURSE_COLOURS: tuple[str, ...] = (
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442",
+)
+
+#: One dash pattern per series, cycled together with COURSE_COLOURS: solid, dashed, dash-dot,
+#: dotted, long dashes, dash-dot-dot, long-short dashes, sparse dashes.
+COURSE_LINESTYLES: tuple[str | tuple[int, tuple[float, ...]], ...] = (
+    "-", "--", "-.", ":",
+    (0, (9.0, 3.0)),
+    (0, (5.0, 1.5, 1.0, 1.5, 1.0, 1.5)),
+    (0, (10.0, 2.0, 3.0, 2.0)),
+    (0, (2.0, 4.0)),
+)
+
+#: One marker per series, for curves with few points (training curves, reliability diagrams)
+#: and for scatter plots of classes.
+COURSE_MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+_COURSE_RC: dict[str, Any] = {
+    "axes.prop_cycle": cycler(color=list(COURSE_COLOURS)) + cycler(linestyle=list(COURSE_LINESTYLES)),
+    "image.cmap": "viridis",  # heatmaps; medical images are drawn with cmap="gray" explicitly
+    "font.size": 11.0,
+    "axes.titlesize": 12.0,
+    "axes.labelsize": 11.0,
+    "xtick.labelsize": 10.0,
+    "ytick.labelsize": 10.0,
+    "legend.fontsize": 9.0,
+    "figure.titlesize": 13.0,
+    "lines.linewidth": 1.8,
+    "lines.markersize": 5.0,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    # a light grid wherever a plot turns one on (ax.grid(True)); off by default, so that grid
+    # lines are never drawn across an image shown with imshow
+    "axes.grid": False,
+    "axes.axisbelow": True,
+    "grid.color": "#b0b0b0",
+    "grid.linestyle": "-",
+    "grid.linewidth": 0.6,
+    "grid.alpha": 0.5,
+    "legend.frameon": True,
+    "legend.framealpha": 0.9,
+    "figure.dpi": 100.0,
+    "savefig.dpi": 110.0,
+    "savefig.bbox": "tight",
+}
+
+
+def use_course_style() -> None:
+    """Set matplotlib's defaults to the course style (Okabe–Ito colours, one dash per series); safe to call again."""
+    matplotlib.rcParams.update(_COURSE_RC)
+
+
+def _light_grid(ax: Axes) -> None:
+    """Turn on the course's light grid on one Axes (the same grid whether or not the style is on)."""
+    ax.grid(True, color=_COURSE_RC["grid.color"], linewidth=_COURSE_RC["grid.linewidth"],
+            alpha=_COURSE_RC["grid.alpha"])
+    ax.set_axisbelow(True)
+
+
+def _series(k: int) -> dict[str, Any]:
+    """Colour and line style of the k-th series (0, 1, 2, ...), the same as the course cycle's k-th entry."""
+    i = k % len(COURSE_COLOURS)
+    return {"color": COURSE_COLOURS[i], "linestyle": COURSE_LINESTYLES[i]}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -268,17 +356,20 @@ def training_curves(history: Any, metrics: Sequence[str] | None = None) -> Figur
         values = logs[name]
         epochs = np.arange(1, len(values) + 1)
         is_val = name.startswith("val_")
-        ax.plot(epochs, values, marker="o", markersize=3,
+        # training: solid line with circles; validation: dashed line with squares (told apart without colour)
+        k = 1 if is_val else 0
+        ax.plot(epochs, values, marker=COURSE_MARKERS[k], markersize=4, **_series(k),
                 label="validation" if is_val else "training")
         val_name = f"val_{name}"
         if not is_val and val_name in logs:
             val = logs[val_name]
-            ax.plot(np.arange(1, len(val) + 1), val, marker="o", markersize=3, label="validation")
+            ax.plot(np.arange(1, len(val) + 1), val, marker=COURSE_MARKERS[1], markersize=4, **_series(1),
+                    label="validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
         ax.set_title(name)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
+        _light_grid(ax)
         ax.legend()
     for ax in flat[len(chosen):]:
         fig.delaxes(ax)
@@ -326,6 +417,7 @@ def confusion_matrix(
     size = max(4.5, 0.6 * k + 2.0 + 0.08 * longest)
     fig, ax = plt.subplots(figsize=(size, size))
     ax.imshow(cm, cmap="Blues", vmin=0)
+    ax.grid(False)  # no grid lines across the cells, even where a user's style turns grids on
     threshold = cm.max() / 2.0 if cm.size else 0.0
     for i in range(k):
         for j in range(k):
@@ -392,14 +484,18 @@ def roc_curve(
     if ax is None:
         fig, ax = plt.subplots(figsize=(5, 5))
     if not any(line.get_gid() == "chance" for line in ax.get_lines()):
-        ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="chance", gid="chance")
+        ax.plot([0, 1], [0, 1], linestyle=(0, (1.0, 2.0)), color="grey", linewidth=1, label="chance",
+                gid="chance")
+    # the k-th ROC curve on these axes takes the course's k-th colour and dash pattern
+    k = sum(1 for existing in ax.get_lines() if existing.get_gid() == "roc")
     text = f"AUC = {auc:.3f}" if label is None else f"{label} (AUC = {auc:.3f})"
-    (line,) = ax.plot(fpr, tpr, linewidth=2, label=text)
+    (line,) = ax.plot(fpr, tpr, linewidth=2, label=text, gid="roc", **_series(k))
     if t is not None:
         pred = score >= t
         sens = float(pred[yt == 1].mean())
         spec = 1.0 - float(pred[yt == 0].mean())
-        ax.plot([1.0 - spec], [sens], marker="o", markersize=8, linestyle="none", color=line.get_color(),
+        ax.plot([1.0 - spec], [sens], marker=COURSE_MARKERS[k % len(COURSE_MARKERS)], markersize=8,
+                linestyle="none", color=line.get_color(),
                 markeredgecolor="black",
                 label=f"threshold {t:g}: sensitivity {sens:.2f}, specificity {spec:.2f}")
     ax.set_xlim(-0.01, 1.01)
@@ -408,7 +504,7 @@ def roc_curve(
     ax.set_xlabel("1 − specificity (false-positive rate)")
     ax.set_ylabel("sensitivity (true-positive rate)")
     ax.set_title("ROC curve")
-    ax.grid(alpha=0.3)
+    _light_grid(ax)
     ax.legend(loc="lower right", fontsize=8)
     return ax.figure
 
@@ -436,20 +532,22 @@ def decision_regions(model: Any, X: Any, y: Any, feature_names: Sequence[str] = 
     grid = np.column_stack([g0.ravel(), g1.ravel()])
     z = np.asarray(model.predict(grid)).reshape(g0.shape)
     classes = np.unique(np.concatenate([np.unique(y), np.unique(z)])).astype(int)
-    cmap = plt.get_cmap("tab10")
+    colours = COURSE_COLOURS
     if ax is None:
         fig, ax = plt.subplots(figsize=(5.5, 4.5))
     else:
         fig = ax.figure
     index = {c: i for i, c in enumerate(classes)}
     ax.contourf(g0, g1, np.vectorize(index.get)(z), levels=np.arange(len(classes) + 1) - 0.5,
-                colors=[cmap(c % 10) for c in classes], alpha=0.25)
+                colors=[colours[c % len(colours)] for c in classes], alpha=0.25)
     names = _name_list(label_names)
     for c in classes:
         mask = y == c
         if mask.any():
             label = names[c] if names and c < len(names) else str(c)
-            ax.scatter(X[mask, 0], X[mask, 1], s=12, color=cmap(c % 10), edgecolor="k", linewidth=0.3, label=label)
+            # each class has its own marker as well as its own colour
+            ax.scatter(X[mask, 0], X[mask, 1], s=14, color=colours[c % len(colours)],
+                       marker=COURSE_MARKERS[c % len(COURSE_MARKERS)], edgecolor="k", linewidth=0.3, label=label)
     ax.set_xlabel(feature_names[0])
     ax.set_ylabel(feature_names[1])
     ax.legend(title="true class", fontsize=8)

@@ -342,3 +342,121 @@ def test_decision_regions_refuses_bad_numbers():
         plots.decision_regions(model, X, [0, 1, 0, 1], resolution=1)
     with pytest.raises(ValueError, match="feature_names"):
         plots.decision_regions(model, X, [0, 1, 0, 1], feature_names="ab")
+
+
+# ----------------------------------------------------------------------------- course style
+
+
+@pytest.fixture
+def restore_rcparams():
+    """Give back matplotlib's settings after a test that changes them."""
+    with matplotlib.rc_context():
+        yield
+
+
+def dash_pattern(linestyle) -> tuple:
+    """A line style as (offset, dashes), with the named styles spelled out as matplotlib draws them."""
+    named = {"-": None, "solid": None, "--": "lines.dashed_pattern", "dashed": "lines.dashed_pattern",
+             "-.": "lines.dashdot_pattern", "dashdot": "lines.dashdot_pattern",
+             ":": "lines.dotted_pattern", "dotted": "lines.dotted_pattern"}
+    if isinstance(linestyle, str):
+        key = named[linestyle]
+        return (0, None) if key is None else (0, tuple(float(v) for v in matplotlib.rcParams[key]))
+    offset, dashes = linestyle
+    return (offset, tuple(float(v) for v in dashes))
+
+
+def test_palette_is_the_okabe_ito_set():
+    okabe_ito = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
+    assert isinstance(plots.OKABE_ITO, tuple)
+    assert len(plots.OKABE_ITO) == 8 and {c.upper() for c in plots.OKABE_ITO} == okabe_ito
+    assert sorted(plots.COURSE_COLOURS) == sorted(plots.OKABE_ITO)
+
+
+def test_course_style_cycles_colour_and_dash_together(restore_rcparams):
+    assert plots.use_course_style() is None
+    cycle = list(matplotlib.rcParams["axes.prop_cycle"])
+    first = cycle[:8]
+    assert len(first) == 8
+    colours = [matplotlib.colors.to_hex(entry["color"]) for entry in first]
+    dashes = [dash_pattern(entry["linestyle"]) for entry in first]
+    for i in range(8):
+        for j in range(i + 1, 8):
+            assert colours[i] != colours[j], (i, j)
+            assert dashes[i] != dashes[j], (i, j)
+    assert {c.upper() for c in colours} == {c.upper() for c in plots.OKABE_ITO}
+
+
+def test_course_style_lines_drawn_by_plot_differ_in_dash(restore_rcparams):
+    plots.use_course_style()
+    fig, ax = plt.subplots()
+    lines = [ax.plot([0, 1], [0, k])[0] for k in range(8)]
+    patterns = {line._unscaled_dash_pattern for line in lines}
+    assert len(patterns) == 8
+    assert len({line.get_color() for line in lines}) == 8
+
+
+def test_course_style_is_idempotent_and_sets_readable_defaults(restore_rcparams):
+    plots.use_course_style()
+    once = dict(matplotlib.rcParams)
+    plots.use_course_style()
+    assert dict(matplotlib.rcParams) == once
+    rc = matplotlib.rcParams
+    assert 100 <= rc["figure.dpi"] <= 110 and 100 <= rc["savefig.dpi"] <= 110
+    assert rc["font.size"] >= 10 and rc["legend.fontsize"] >= 8
+    assert rc["image.cmap"] == "viridis"
+    assert rc["grid.alpha"] < 1.0
+
+
+def test_setup_applies_the_course_style(restore_rcparams, monkeypatch):
+    import mlcourse
+
+    monkeypatch.setenv("MLCOURSE_FAST", "1")
+    matplotlib.rcdefaults()
+    assert "linestyle" not in matplotlib.rcParams["axes.prop_cycle"].keys
+    mlcourse.setup(seed=0, verbose=False)
+    assert "linestyle" in matplotlib.rcParams["axes.prop_cycle"].keys
+    first = next(iter(matplotlib.rcParams["axes.prop_cycle"]))
+    assert matplotlib.colors.to_hex(first["color"]).upper() == plots.COURSE_COLOURS[0].upper()
+    assert matplotlib.rcParams["savefig.dpi"] == plots._COURSE_RC["savefig.dpi"]
+
+
+def test_roc_curves_on_shared_axes_differ_in_dash_without_the_style():
+    y, score = roc_data()
+    fig, ax = plt.subplots()
+    plots.roc_curve(y, score, label="A", ax=ax)
+    plots.roc_curve(y, np.clip(score + 0.1, 0, 1), label="B", ax=ax)
+    curves = [line for line in ax.get_lines() if "AUC" in line.get_label()]
+    assert len(curves) == 2
+    assert curves[0].get_linestyle() != curves[1].get_linestyle()
+    assert curves[0].get_color() != curves[1].get_color()
+    chance = [line for line in ax.get_lines() if line.get_label() == "chance"][0]
+    assert {chance._unscaled_dash_pattern} & {c._unscaled_dash_pattern for c in curves} == set()
+
+
+def test_training_curves_tell_training_from_validation_without_colour():
+    fig = plots.training_curves(HISTORY)
+    train, val = fig.axes[0].get_lines()[:2]
+    assert train.get_label() == "training" and val.get_label() == "validation"
+    assert train.get_linestyle() != val.get_linestyle()
+    assert train.get_marker() != val.get_marker()
+
+
+def test_decision_regions_give_each_class_its_own_marker():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (20, 2)), rng.normal(4, 1, (20, 2)), rng.normal((0, 4), 1, (20, 2))])
+    y = np.repeat([0, 1, 2], 20)
+    fig = plots.decision_regions(KNeighborsClassifier(3).fit(X, y), X, y, resolution=20)
+    scatters = [c for c in fig.axes[0].collections if c.get_label() in {"0", "1", "2"}]
+    assert len(scatters) == 3
+    paths = [tuple(map(tuple, c.get_paths()[0].vertices.round(3))) for c in scatters]
+    assert len(set(paths)) == 3
+
+
+def test_confusion_matrix_has_no_grid_even_when_grids_are_on(restore_rcparams):
+    matplotlib.rcParams["axes.grid"] = True
+    fig = plots.confusion_matrix([0, 1, 1], [0, 1, 0])
+    ax = fig.axes[0]
+    assert not any(line.get_visible() for line in ax.get_xgridlines() + ax.get_ygridlines())
