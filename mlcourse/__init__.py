@@ -2,7 +2,8 @@
 
 from mlcourse.config import Config, setup
 from mlcourse.paths import display_path, is_fast
+from mlcourse.version import package_version
 
-__version__ = "0.1.0"
+__version__ = package_version()
 
 __all__ = ["Config", "display_path", "is_fast", "setup", "__version__"]

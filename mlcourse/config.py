@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import importlib.metadata
 import os
 import platform
 import random
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlcourse.paths import cache_dir, data_dir, display_path, is_fast
+from mlcourse.version import package_version
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def setup(seed: int = 42, verbose: bool = True) -> Config:
     )
     if verbose:
         devices = _devices()
-        print(f"Python {platform.python_version()} on {platform.system()} | mlcourse {_package_version()}")
+        print(f"Python {platform.python_version()} on {platform.system()} | mlcourse {package_version()}")
         print(f"numpy {np.__version__} | scikit-learn {sklearn.__version__} | keras {keras.__version__}"
               f" (backend: {cfg.backend} {_backend_version(cfg.backend)})")
         print(f"devices: {', '.join(devices)}")
@@ -153,14 +153,6 @@ def setup(seed: int = 42, verbose: bool = True) -> Config:
         print(f"mode: {'FAST (MLCOURSE_FAST=1, shrunk for CI)' if fast else 'full'} | seed: {seed}")
         print(f"data folder: {display_path(cfg.data_dir)} | cache: {display_path(cfg.cache_dir)}")
     return cfg
-
-
-def _package_version() -> str:
-    """The installed version of the mlcourse package, or 'unknown' when it is not installed."""
-    try:
-        return importlib.metadata.version("mlcourse")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def _backend_version(backend: str) -> str:

@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import sync_links  # noqa: E402
 
 URL = sync_links.repo_url(ROOT)
+TAG = sync_links.release_tag(ROOT)
 
 
 def test_repository_url_is_a_github_url():
@@ -100,10 +101,11 @@ def test_altered_install_cell_is_reported_and_repaired(scratch: Path):
     path = first_notebook(scratch)
     nb = sync_links.read_notebook(path)
     code = next(c for c in nb.cells if c.cell_type == "code")
-    code.source = code.source.replace("@main", "@v0.0.1")
+    assert f"@{TAG}\"" in code.source
+    code.source = code.source.replace(f"@{TAG}\"", "@v0.0.1\"")
     sync_links.write_notebook(nb, path)
 
-    assert any("canonical install cell" in p for p in sync_links.check(scratch))
+    assert any("canonical install cell" in p and f"@{TAG}'" in p for p in sync_links.check(scratch))
     sync_links.sync(scratch)
     assert sync_links.check(scratch) == []
 
@@ -210,9 +212,132 @@ def test_the_template_keeps_a_placeholder_badge_and_the_install_cell(scratch: Pa
     nb = sync_links.read_notebook(template)
     assert sync_links.notebook_problems(nb, sync_links.TEMPLATE_NAME, URL) == []
     code = next(c for c in nb.cells if c.cell_type == "code")
-    code.source = code.source.replace("@main", "@v0.0.1")
+    code.source = code.source.replace(f"@{TAG}\"", "@v0.0.1\"")
     sync_links.write_notebook(nb, template)
     assert any(p.startswith(f"{sync_links.TEMPLATE.as_posix()}: ") for p in sync_links.check(scratch))
     sync_links.sync(scratch)
     assert sync_links.check(scratch) == []
     assert template.read_bytes() == (ROOT / sync_links.TEMPLATE).read_bytes()
+
+
+# --------------------------------------------------------------------------- the release tag
+def test_the_install_cell_installs_the_release_tag_without_test_extras():
+    version = sync_links.project_version(ROOT)
+    assert TAG == f"v{version}", "with no [tool.mlcourse] release-tag, the tag is v<version>"
+    cell = sync_links.install_cell_source(URL)
+    assert f'"mlcourse @ git+{URL}@{TAG}"' in cell
+    assert "[test]" not in cell
+    assert cell.index(f"@{TAG}") < cell.index("@main"), "main is only the fallback"
+    assert f'print("Installing mlcourse {TAG} from {URL}")' in cell
+    assert cell == sync_links.install_cell_source(URL, TAG)
+
+
+def run_install_cell(source: str, monkeypatch, on_colab: bool, tag_exists: bool = True) -> list:
+    """Execute an install cell with subprocess.run replaced; return the commands it would have run."""
+    import subprocess
+    import types
+
+    calls = []
+
+    def fake_run(cmd, **kw):
+        calls.append((cmd, kw))
+        return subprocess.CompletedProcess(cmd, 0 if tag_exists or cmd[-1].endswith("@main") else 1)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    if on_colab:
+        monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    else:
+        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    exec(compile(source, "<install cell>", "exec"), {})
+    return calls
+
+
+def test_the_install_cell_does_nothing_off_colab(monkeypatch, capsys):
+    assert run_install_cell(sync_links.install_cell_source(URL, "v9.8.7"), monkeypatch, on_colab=False) == []
+    assert capsys.readouterr().out == ""
+
+
+def test_on_colab_the_install_cell_says_what_it_installs_and_pip_installs_the_tag(monkeypatch, capsys):
+    calls = run_install_cell(sync_links.install_cell_source(URL, "v9.8.7"), monkeypatch, on_colab=True)
+    assert capsys.readouterr().out == f"Installing mlcourse v9.8.7 from {URL}\n"
+    ((cmd, kwargs),) = calls
+    assert cmd == [sys.executable, "-m", "pip", "install", "-q", f"mlcourse @ git+{URL}@v9.8.7"]
+    assert kwargs == {}
+
+
+def test_on_colab_an_unpublished_tag_falls_back_to_main_and_says_so(monkeypatch, capsys):
+    calls = run_install_cell(sync_links.install_cell_source(URL, "v9.8.7"), monkeypatch, on_colab=True,
+                             tag_exists=False)
+    assert "v9.8.7 could not be installed; installing the newest mlcourse (main) instead" in capsys.readouterr().out
+    assert [cmd[-1] for cmd, _ in calls] == [f"mlcourse @ git+{URL}@v9.8.7", f"mlcourse @ git+{URL}@main"]
+    assert calls[1][1] == {"check": True}
+
+
+def test_a_new_version_moves_every_install_cell_to_its_tag(scratch: Path):
+    pyproject = scratch / "pyproject.toml"
+    version = sync_links.project_version(scratch)
+    text = pyproject.read_text(encoding="utf-8")
+    assert f'version = "{version}"' in text
+    pyproject.write_text(text.replace(f'version = "{version}"', 'version = "7.0.0"', 1), encoding="utf-8")
+    assert sync_links.release_tag(scratch) == "v7.0.0"
+    n_linked = len(sync_links.linked_files(scratch))
+    problems = sync_links.check(scratch)
+    assert len([p for p in problems if "@v7.0.0'" in p]) == n_linked, problems
+
+    changed, left = sync_links.sync(scratch)
+    assert len(changed) == n_linked and not left
+    for path, _ in sync_links.linked_files(scratch):
+        text = path.read_text(encoding="utf-8")
+        assert f"git+{URL}@v7.0.0" in text and f"git+{URL}@{TAG}" not in text
+
+
+def test_a_fork_names_its_own_release_tag(scratch: Path):
+    pyproject = scratch / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    if "[tool.mlcourse]" not in text:
+        text += "\n[tool.mlcourse]\n"
+    pyproject.write_text(text.replace("[tool.mlcourse]\n", '[tool.mlcourse]\nrelease-tag = "fork-0.2.0-1"\n', 1),
+                         encoding="utf-8")
+    assert sync_links.release_tag(scratch) == "fork-0.2.0-1"
+    assert sync_links.check(scratch)
+    sync_links.sync(scratch)
+    assert sync_links.check(scratch) == []
+    nb = sync_links.read_notebook(first_notebook(scratch))
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    assert code.source == sync_links.install_cell_source(URL, "fork-0.2.0-1")
+
+
+@pytest.mark.parametrize("bad", ["v1 .0", "v1..0", "-v1", 'v1"; import os', "v1.lock", ""])
+def test_a_malformed_release_tag_is_refused_before_anything_is_written(scratch: Path, bad: str, capsys):
+    pyproject = scratch / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    if "[tool.mlcourse]" not in text:
+        text += "\n[tool.mlcourse]\n"
+    escaped = bad.replace('"', '\\"')
+    pyproject.write_text(text.replace("[tool.mlcourse]\n", f'[tool.mlcourse]\nrelease-tag = "{escaped}"\n', 1),
+                         encoding="utf-8")
+    if not bad:  # an empty release-tag means "use v<version>"
+        assert sync_links.release_tag(scratch) == TAG
+        return
+    before = first_notebook(scratch).read_bytes()
+    with pytest.raises(ValueError, match="is not a plain git tag name"):
+        sync_links.release_tag(scratch)
+    assert sync_links.main(["--root", str(scratch)]) == 1
+    assert "release tag" in capsys.readouterr().err
+    assert first_notebook(scratch).read_bytes() == before
+
+
+def test_a_missing_version_is_a_clear_error(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "mlcourse"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"no \[project\] version"):
+        sync_links.release_tag(tmp_path)
+
+
+def test_the_version_and_tag_are_read_without_tomllib(tmp_path: Path):
+    """Python 3.10 has no tomllib; the small fallback parser reads the same values."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert sync_links._toml_string_without_tomllib(text, "project", "version") == sync_links.project_version(ROOT)
+    fork = text.replace("[tool.mlcourse]\n", '[tool.mlcourse]\nrelease-tag = "v0.2.0-fork"\n', 1)
+    assert sync_links._toml_string_without_tomllib(fork, "tool.mlcourse", "release-tag") == "v0.2.0-fork"
+    assert sync_links._toml_string_without_tomllib(text, "tool.mlcourse", "release-tag") is None

@@ -323,7 +323,7 @@ def _break_badge(nb):
 
 
 def _break_install(nb):
-    nb.cells[1].source = nb.cells[1].source.replace("@main", "")
+    nb.cells[1].source = nb.cells[1].source.replace('"mlcourse @ git+', '"mlcourse[test] @ git+')
 
 
 def _move_params_after_load(nb):

@@ -6,7 +6,8 @@ The repository URL is written in exactly one place: ``[project.urls] Repository`
 
 * the "Open in Colab" badge in the first cell of every ``notebooks/NN_*.ipynb``;
 * the install cell (the first code cell) of every notebook, which pip-installs the course
-  package from the repository when the notebook runs on Colab;
+  package from the repository at the release tag when the notebook runs on Colab. The tag is
+  ``v`` + ``[project] version``, or ``[tool.mlcourse] release-tag`` when a fork sets one;
 * the same two cells of the chapter template, ``docs/templates/chapter_template.ipynb``, whose
   badge names the placeholder ``NN_name.ipynb`` until the template is copied into notebooks/;
 * the chapter table in ``README.md`` (between ``<!-- chapters:start -->`` and
@@ -50,14 +51,21 @@ ANY_BADGE_RE = re.compile(
 )
 NOTEBOOK_GLOB = nbio.CHAPTER_GLOB
 
+# The install cell installs the release the notebooks were written for, without the test extras
+# (Colab needs neither pytest nor JupyterLab), and says what it installs.
 INSTALL_CELL_TEMPLATE = '''\
-# On Colab, install the course package first (elsewhere `python3 course.py lab` has done it).
+# On Colab, install the course package at this release (elsewhere `python3 course.py lab` has done it).
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "mlcourse[test] @ git+{url}@main"], check=True)'''
+    print("Installing mlcourse {tag} from {url}")
+    pinned = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "mlcourse @ git+{url}@{tag}"])
+    if pinned.returncode != 0:  # a copy made before the release was published
+        print("{tag} could not be installed; installing the newest mlcourse (main) instead")
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "mlcourse @ git+{url}@main"], check=True)'''
+# A tag git accepts and that needs no quoting inside the cell's Python string.
+TAG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 # Files whose `git clone` commands and Colab links must name this repository.
 TEXT_FILES = ("README.md", "CONTRIBUTING.md")
@@ -81,6 +89,11 @@ def repo_url(root: Path = ROOT) -> str:
 
 
 def _repo_url_without_tomllib(text: str) -> str | None:
+    return _toml_string_without_tomllib(text, "project.urls", "Repository")
+
+
+def _toml_string_without_tomllib(text: str, wanted: str, key: str) -> str | None:
+    """The string value of `key` in table `wanted` (one-line ``key = "value"`` entries only)."""
     section = None
     for line in text.splitlines():
         stripped = line.strip()
@@ -88,11 +101,42 @@ def _repo_url_without_tomllib(text: str) -> str | None:
             continue
         if stripped.startswith("[") and stripped.endswith("]"):
             section = stripped.strip("[]").strip()
-        elif section == "project.urls":
-            m = re.match(r'"?Repository"?\s*=\s*"([^"]+)"', stripped)
+        elif section == wanted:
+            m = re.match(r'"?' + re.escape(key) + r'"?\s*=\s*"([^"]+)"', stripped)
             if m:
                 return m.group(1)
     return None
+
+
+def _pyproject_string(root: Path, table: str, key: str) -> str | None:
+    """A string from pyproject.toml under `root`, e.g. ('project', 'version'); None when absent."""
+    text = (Path(root) / "pyproject.toml").read_text(encoding="utf-8")
+    try:
+        import tomllib  # Python 3.11+
+    except ImportError:
+        return _toml_string_without_tomllib(text, table, key)
+    value = tomllib.loads(text)
+    for part in table.split("."):
+        value = value.get(part, {}) if isinstance(value, dict) else {}
+    value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def project_version(root: Path = ROOT) -> str:
+    """``[project] version`` from pyproject.toml: the one place the course's version is written."""
+    version = _pyproject_string(root, "project", "version")
+    if not version:
+        raise ValueError("pyproject.toml has no [project] version; add e.g. version = \"0.2.0\" there")
+    return version
+
+
+def release_tag(root: Path = ROOT) -> str:
+    """The git tag the install cells install: ``[tool.mlcourse] release-tag``, else ``v<version>``."""
+    tag = _pyproject_string(root, "tool.mlcourse", "release-tag") or f"v{project_version(root)}"
+    if not TAG_RE.match(tag) or tag.endswith((".", ".lock")) or ".." in tag:
+        raise ValueError(f"the release tag {tag!r} (from pyproject.toml) is not a plain git tag name; use letters, "
+                         "digits and . _ + - only, e.g. release-tag = \"v0.2.0\" under [tool.mlcourse]")
+    return tag
 
 
 def owner_repo(url: str) -> str:
@@ -113,9 +157,12 @@ def badge_markdown(url: str, filename: str) -> str:
     return f"[![Open In Colab]({COLAB_BADGE_SVG})]({colab_url(url, filename)})"
 
 
-def install_cell_source(url: str) -> str:
-    """The exact source of the install cell (the first code cell of each notebook)."""
-    return INSTALL_CELL_TEMPLATE.format(url=url)
+def install_cell_source(url: str, tag: str | None = None) -> str:
+    """The exact source of the install cell (the first code cell of each notebook).
+
+    `tag` defaults to this repository's :func:`release_tag`.
+    """
+    return INSTALL_CELL_TEMPLATE.format(url=url, tag=release_tag(ROOT) if tag is None else tag)
 
 
 _source = nbio.source
@@ -140,8 +187,9 @@ def linked_files(root: Path = ROOT) -> list[tuple[Path, str]]:
     return files
 
 
-def notebook_problems(nb, filename: str, url: str) -> list[str]:
+def notebook_problems(nb, filename: str, url: str, tag: str | None = None) -> list[str]:
     """What is wrong with the badge and install cell of one notebook (empty when fine)."""
+    tag = release_tag(ROOT) if tag is None else tag
     problems = []
     cells = nb.get("cells", [])
     expected_badge = badge_markdown(url, filename)
@@ -158,13 +206,13 @@ def notebook_problems(nb, filename: str, url: str) -> list[str]:
         elif len(badges) > 1:
             problems.append(f"cell 0: {len(badges)} Colab badges; keep only {expected_badge!r}")
     code = [(i, c) for i, c in enumerate(cells) if c.get("cell_type") == "code"]
-    expected_install = install_cell_source(url)
+    expected_install = install_cell_source(url, tag)
     if not code:
         problems.append("no code cell: the first code cell must be the install cell")
     elif not same_source(_source(code[0][1]), expected_install):
         problems.append(
             f"cell {code[0][0]}: the first code cell is not the canonical install cell "
-            f"(it must install 'mlcourse[test] @ git+{url}@main' on Colab)"
+            f"(it must install 'mlcourse @ git+{url}@{tag}' on Colab)"
         )
     return problems
 
@@ -174,10 +222,11 @@ def _looks_like_install_cell(cell) -> bool:
     return "google.colab" in src or "pip install" in src or '"pip"' in src
 
 
-def fix_notebook(nb, filename: str, url: str) -> bool:
+def fix_notebook(nb, filename: str, url: str, tag: str | None = None) -> bool:
     """Repair the badge and install cell in place; return whether anything changed."""
     import nbformat
 
+    tag = release_tag(ROOT) if tag is None else tag
     changed = False
     cells = nb.cells
     expected_badge = badge_markdown(url, filename)
@@ -204,7 +253,7 @@ def fix_notebook(nb, filename: str, url: str) -> bool:
             cells[0].source = new_src
             changed = True
     code = [(i, c) for i, c in enumerate(cells) if c.cell_type == "code"]
-    expected_install = install_cell_source(url)
+    expected_install = install_cell_source(url, tag)
     if code and same_source(_source(code[0][1]), expected_install):
         pass
     elif code and _looks_like_install_cell(code[0][1]):
@@ -300,6 +349,7 @@ def check(root: Path = ROOT) -> list[str]:
     root = Path(root)
     url = repo_url(root)
     owner_repo(url)  # fail early on a malformed URL
+    tag = release_tag(root)
     problems = []
     paths = notebook_paths(root)
     for path, badge_name in linked_files(root):
@@ -309,7 +359,7 @@ def check(root: Path = ROOT) -> list[str]:
         except Exception as exc:  # unreadable JSON is a problem to report, not a crash
             problems.append(f"{rel}: cannot be read as a notebook ({exc})")
             continue
-        problems += [f"{rel}: {p}" for p in notebook_problems(nb, badge_name, url)]
+        problems += [f"{rel}: {p}" for p in notebook_problems(nb, badge_name, url, tag)]
     readme_path = root / "README.md"
     if not readme_path.exists():
         problems.append("README.md: missing")
@@ -332,6 +382,7 @@ def sync(root: Path = ROOT) -> tuple[list[str], list[str]]:
     root = Path(root)
     url = repo_url(root)
     owner_repo(url)
+    tag = release_tag(root)
     changed: list[str] = []
     paths = notebook_paths(root)
     rows = chapter_rows(root)  # a malformed course file stops here, before anything is written
@@ -340,7 +391,7 @@ def sync(root: Path = ROOT) -> tuple[list[str], list[str]]:
             nb = read_notebook(path)
         except Exception:
             continue  # reported by check() below
-        if fix_notebook(nb, badge_name, url):
+        if fix_notebook(nb, badge_name, url, tag):
             write_notebook(nb, path)
             changed.append(path.relative_to(root).as_posix())
     readme_path = root / "README.md"
