@@ -60,10 +60,11 @@ import sys
 
 if "google.colab" in sys.modules:
     print("Installing mlcourse {tag} from {url}")
-    pinned = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "mlcourse @ git+{url}@{tag}"])
-    if pinned.returncode != 0:  # a copy made before the release was published
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    pinned = subprocess.run([*pip, "mlcourse @ git+{url}@{tag}"])
+    if pinned.returncode != 0:  # the tag is not published yet
         print("{tag} could not be installed; installing the newest mlcourse (main) instead")
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "mlcourse @ git+{url}@main"], check=True)'''
+        subprocess.run([*pip, "mlcourse @ git+{url}@main"], check=True)'''
 # A tag git accepts and that needs no quoting inside the cell's Python string.
 TAG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
