@@ -4,6 +4,8 @@
     python3 course.py lab                      # set up .venv, then open JupyterLab on notebooks/
     python3 course.py lab --execute 00 --fast  # set up, then run chapter 00 headless
     python3 course.py test [pytest args...]    # set up, then run the whole test suite
+    python3 course.py site [--out DIR]         # set up, then build the course website (build/site/)
+    python3 course.py grade SUBMISSIONS/ --chapter 04   # set up, then grade a folder of notebooks
 
 "Set up" means: create a virtual environment in .venv (once), upgrade pip and install the
 course package with its test extras (``pip install -e ".[test]"``; about 3 GB on disk, mostly
@@ -13,7 +15,8 @@ The install is skipped when .venv/.mlcourse-installed records the current hash o
 JupyterLab and pytest run as child processes: Ctrl+C, SIGTERM and SIGHUP end the child too (it gets
 SIGTERM, then SIGKILL if it is still there after a grace period), so no server is left holding the port.
 
-Standard library only; works on Linux, macOS and Windows with Python 3.10 or newer.
+Standard library only; works on Linux, macOS and Windows with the Python versions that
+``requires-python`` in pyproject.toml names (the pinned TensorFlow has no wheels for newer ones).
 """
 
 import sys
@@ -29,6 +32,7 @@ if sys.version_info < (3, 10):  # noqa: UP036 - keep this check above any newer 
 import argparse
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -187,6 +191,38 @@ def run_child(cmd: list, *, cwd: Path | None = None, env: dict | None = None, gr
             signal.signal(sig, previous)
 
 
+def python_range(pyproject: Path | None = None) -> tuple[tuple[int, int], tuple[int, int] | None]:
+    """(lowest, first unsupported) Python version from requires-python in pyproject.toml, e.g. ((3, 10), (3, 14))."""
+    path = pyproject or ROOT / "pyproject.toml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return (3, 10), None
+    spec = re.search(r'^requires-python\s*=\s*"([^"]*)"', text, flags=re.M)
+    lower = re.search(r">=\s*(\d+)\.(\d+)", spec.group(1)) if spec else None
+    upper = re.search(r"<\s*(\d+)\.(\d+)", spec.group(1)) if spec else None
+    low = (int(lower.group(1)), int(lower.group(2))) if lower else (3, 10)
+    return low, ((int(upper.group(1)), int(upper.group(2))) if upper else None)
+
+
+def check_python(version: tuple[int, ...] | None = None) -> None:
+    """Raise CourseError when this Python is outside requires-python (no TensorFlow wheel for it)."""
+    major_minor = tuple((version or sys.version_info)[:2])
+    low, high = python_range()
+    newest = f"{high[0]}.{high[1] - 1}" if high else "the newest"
+    supported = f"Python {low[0]}.{low[1]} to {newest}"
+    if major_minor < low or (high is not None and major_minor >= high):
+        why = ("TensorFlow, which the course needs, publishes no wheels for it yet" if high and major_minor >= high
+               else "the course's code needs a newer one")
+        raise CourseError(
+            f"this is Python {major_minor[0]}.{major_minor[1]} ({sys.executable}), but the course supports "
+            f"{supported} (requires-python in pyproject.toml): {why}.\n"
+            f"Install a supported Python (https://www.python.org/downloads/, or `uv python install {newest}`, "
+            f"or `conda create -n mlcourse python={newest}`), then run this again with it, "
+            f"e.g. `python{newest} course.py lab`. If .venv was made with this Python, delete it first."
+        )
+
+
 def pyproject_hash() -> str:
     """The hash of pyproject.toml that the install stamp records."""
     return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
@@ -194,6 +230,7 @@ def pyproject_hash() -> str:
 
 def setup() -> Path:
     """Make sure .venv exists and holds the course package; return the venv's python."""
+    check_python()
     python = venv_python()
     if not VENV.exists():
         step(f"creating the virtual environment {VENV.name}/ with Python {sys.version.split()[0]}")
@@ -322,6 +359,40 @@ def cmd_test(pytest_args: list) -> int:
     return code
 
 
+def cmd_site(args: argparse.Namespace) -> int:
+    """`course.py site`: set up, then build the website from the committed notebooks (nothing is executed)."""
+    python = setup()
+    out = Path(args.out).resolve() if args.out else ROOT / "build" / "site"
+    step(f"building the course website into {out} (from the committed outputs; nothing is executed)")
+    cmd = [str(python), str(ROOT / "tools" / "build_site.py"), "--out", str(out)]
+    if args.verbose:
+        cmd.append("--verbose")
+    code = run_child(cmd, cwd=ROOT, env=venv_env(), name="the site build")
+    if code == 0:
+        step(f"open {out / 'index.html'} in a browser; it works offline")
+    return code
+
+
+def cmd_grade(grade_args: list) -> int:
+    """`course.py grade`: set up, then run tools/grade.py with the arguments given."""
+    script = ROOT / "tools" / "grade.py"
+    if not script.is_file():
+        raise CourseError(f"{script.relative_to(ROOT).as_posix()} is missing; restore it from git.")
+    python = setup()
+    step("grading: " + " ".join(["tools/grade.py", *grade_args]))
+    # Run where the user typed the command, so that relative SUBMISSIONS and --out paths mean what they say.
+    return run_child([str(python), str(script), *grade_args], cwd=Path.cwd(), env=venv_env(), name="the grader")
+
+
+GRADE_HELP = """usage: course.py grade SUBMISSIONS --chapter NN [--out DIR] [--timeout-cell S] [--timeout-notebook S]
+
+Set up .venv if needed, then run tools/grade.py with the venv's python: every notebook in the
+folder SUBMISSIONS is executed in an isolated kernel, in fast mode, and each checked exercise is
+recorded; grades.csv and an HTML summary go to --out. Every argument after `grade` goes to
+tools/grade.py unchanged (see `python3 course.py grade --help-grader` for its own help).
+"""
+
+
 TEST_HELP = """usage: course.py test [pytest arguments ...]
 
 Set up .venv if needed, then run from the repository root:
@@ -347,9 +418,11 @@ def build_parser() -> argparse.ArgumentParser:
                "  python3 course.py lab --execute 00 --fast  run chapter 00 headless, quickly\n"
                "  python3 course.py lab --no-browser         options for JupyterLab are passed on\n"
                "  python3 course.py test                     run the whole test suite\n"
-               "  python3 course.py test -k links -x         pass arguments on to pytest",
+               "  python3 course.py test -k links -x         pass arguments on to pytest\n"
+               "  python3 course.py site                     build the course website into build/site/\n"
+               "  python3 course.py grade subs/ --chapter 04 grade a folder of submitted notebooks",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{lab,test}")
+    sub = parser.add_subparsers(dest="command", metavar="{lab,test,site,grade}")
     lab = sub.add_parser("lab", help="set up, then open JupyterLab on notebooks/ (or --execute one chapter)",
                          description="Set up .venv if needed, then open JupyterLab on notebooks/. "
                                      "Other options are passed to JupyterLab, e.g. --no-browser or --port 8889.")
@@ -359,6 +432,14 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--fast", action="store_true",
                      help="with --execute: set MLCOURSE_FAST=1 (small, quick run)")
     sub.add_parser("test", help="set up, then run pytest on tests/ and notebooks/ (extra args go to pytest)",
+                   add_help=False)
+    site = sub.add_parser("site", help="set up, then build the course website (static HTML, works offline)",
+                          description="Set up .venv if needed, then build a static website of the whole course "
+                                      "from the committed notebooks (nothing is executed), with MathJax bundled "
+                                      "so that it works without internet.")
+    site.add_argument("--out", metavar="DIR", help="output folder (default: build/site); it is replaced")
+    site.add_argument("--verbose", action="store_true", help="show Sphinx's progress messages")
+    sub.add_parser("grade", help="set up, then grade a folder of student notebooks (args go to tools/grade.py)",
                    add_help=False)
     return parser
 
@@ -376,11 +457,19 @@ def main(argv: list | None = None) -> int:
                 print(TEST_HELP)
                 return 0
             return cmd_test(rest)
+        if argv and argv[0] == "grade":
+            rest = argv[1:]
+            if rest in ([], ["-h"], ["--help"]):
+                print(GRADE_HELP)
+                return 0 if rest else 2
+            return cmd_grade(["--help"] if rest == ["--help-grader"] else rest)
         args, unknown = parser.parse_known_args(argv)
         if args.command == "lab":
             return cmd_lab(args, unknown)
         if unknown:
             parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        if args.command == "site":
+            return cmd_site(args)
         parser.print_help()
         return 2
     except CourseError as exc:

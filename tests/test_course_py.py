@@ -217,3 +217,72 @@ def test_course_py_test_runs_pytest_as_a_child_that_gets_time_to_finish(course, 
     [(cmd, kwargs)] = started
     assert cmd[:3] == ["venv-python", "-m", "pytest"] and cmd[-1] == "-x"
     assert kwargs["wait_after_interrupt"] == course.STOP_GRACE_S and kwargs["env"]["MPLBACKEND"] == "Agg"
+
+
+def write_pyproject(course, spec: str) -> None:
+    text = f'[project]\nname = "x"\nrequires-python = "{spec}"\n'
+    (course.ROOT / "pyproject.toml").write_text(text, encoding="utf-8")
+
+
+def test_the_python_range_comes_from_pyproject(course):
+    assert load_course().python_range(ROOT / "pyproject.toml")[1] is not None  # the real file has an upper bound
+    write_pyproject(course, ">=3.10,<3.14")
+    assert course.python_range() == ((3, 10), (3, 14))
+    write_pyproject(course, ">=3.11")
+    assert course.python_range() == ((3, 11), None)
+    (course.ROOT / "pyproject.toml").unlink()
+    assert course.python_range() == ((3, 10), None)
+
+
+@pytest.mark.parametrize("version, ok", [
+    ((3, 10, 0), True), ((3, 13, 5), True), ((3, 14, 0), False), ((3, 9, 1), False)])
+def test_a_python_outside_the_range_is_refused_with_the_supported_range(course, version, ok):
+    write_pyproject(course, ">=3.10,<3.14")
+    if ok:
+        course.check_python(version)
+        return
+    with pytest.raises(course.CourseError) as info:
+        course.check_python(version)
+    message = str(info.value)
+    assert f"this is Python {version[0]}.{version[1]}" in message
+    assert "Python 3.10 to 3.13" in message and "python3.13 course.py lab" in message
+    assert ("TensorFlow" in message) is (version >= (3, 14))
+
+
+def test_setup_refuses_an_unsupported_python_before_installing(course, monkeypatch):
+    write_pyproject(course, ">=3.10,<3.11")
+    fake = FakeRun()
+    monkeypatch.setattr(course.subprocess, "run", fake)
+    monkeypatch.setattr(course.sys, "version_info", (3, 11, 0, "final", 0))
+    with pytest.raises(course.CourseError, match="supports Python 3.10 to 3.10"):
+        course.setup()
+    assert fake.calls == [] and not course.STAMP.exists()
+
+
+def test_site_builds_with_the_venv_python(course, monkeypatch, capsys):
+    monkeypatch.setattr(course, "setup", lambda: Path("venv-python"))
+    started = []
+    monkeypatch.setattr(course, "run_child", lambda cmd, **kwargs: started.append((cmd, kwargs)) or 0)
+    assert course.main(["site", "--out", str(course.ROOT / "out")]) == 0
+    assert course.main(["site"]) == 0
+    (first, kwargs), (second, _) = started
+    assert first == ["venv-python", str(course.ROOT / "tools" / "build_site.py"), "--out", str(course.ROOT / "out")]
+    assert second[-1] == str(course.ROOT / "build" / "site") and kwargs["cwd"] == course.ROOT
+    assert "works offline" in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # argparse: an unknown option is an error, not passed on
+        course.main(["site", "--bogus"])
+
+
+def test_grade_passes_its_arguments_to_tools_grade(course, monkeypatch, capsys):
+    monkeypatch.setattr(course, "setup", lambda: Path("venv-python"))
+    started = []
+    monkeypatch.setattr(course, "run_child", lambda cmd, **kwargs: started.append((cmd, kwargs)) or 3)
+    args = ["subs", "--chapter", "04", "--out", "graded", "--timeout-cell", "30"]
+    assert course.main(["grade", *args]) == 1 and "tools/grade.py is missing" in capsys.readouterr().err
+    (course.ROOT / "tools").mkdir()
+    (course.ROOT / "tools" / "grade.py").write_text("")
+    assert course.main(["grade", *args]) == 3  # the grader's exit status is passed on
+    [(cmd, kwargs)] = started
+    assert cmd == ["venv-python", str(course.ROOT / "tools" / "grade.py"), *args]
+    assert kwargs["cwd"] == Path.cwd(), "relative paths are the user's, not the repository's"
+    assert course.main(["grade"]) == 2 and "usage: course.py grade SUBMISSIONS" in capsys.readouterr().out
