@@ -233,6 +233,7 @@ def stage(src: Path, root: Path) -> int:
     table, toc = chapter_map(root)
     index = (src / "index.md").read_text(encoding="utf-8")
     index = index.replace("<!-- site:chapters -->", table).replace("<!-- site:toctree -->", "\n".join(toc))
+    index = index.replace("<!-- site:results -->", results_block(root))
     for key, value in project_info(root).items():
         index = index.replace("{{ " + key + " }}", value)
     (src / "index.md").write_text(index, encoding="utf-8")
