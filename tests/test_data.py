@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from peak_memory import peak_mb
 
 from mlcourse import data, paths
 
@@ -588,21 +589,6 @@ def _official_members(**override) -> dict[str, bytes]:
     return members
 
 
-def _peak_mb(fn) -> tuple[float, BaseException | None]:
-    """Run fn under tracemalloc (which sees NumPy's allocations); return the peak in MB and what it raised."""
-    import tracemalloc
-
-    tracemalloc.start()
-    raised = None
-    try:
-        fn()
-    except BaseException as err:  # noqa: BLE001 - the test inspects it
-        raised = err
-    peak = tracemalloc.get_traced_memory()[1] / 1e6
-    tracemalloc.stop()
-    return peak, raised
-
-
 @pytest.mark.parametrize("members, check", [
     ({"train_images": _npy((10 ** 12,))}, "header describes a (1000000000000,) uint8 array"),
     ({"train_images": _npy((4708, 28, 28), data_bytes=b"\0" * 4708 * 784)}, "check 'split size' failed"),
@@ -613,7 +599,7 @@ def _peak_mb(fn) -> tuple[float, BaseException | None]:
 def test_header_lies_are_refused_before_allocating(tmp_path, members, check):
     path = tmp_path / "breastmnist.npz"
     path.write_bytes(_zip(_official_members(**members)))
-    peak, raised = _peak_mb(lambda: data.load(FLAG, data_dir=tmp_path, download=False))
+    peak, raised = peak_mb(lambda: data.load(FLAG, data_dir=tmp_path, download=False))
     assert isinstance(raised, data.InvalidFileError), repr(raised)
     assert check in str(raised) and "pickle" not in str(raised).lower()
     assert peak < 200
@@ -623,7 +609,7 @@ def test_tiny_file_claiming_a_trillion_elements(tmp_path):
     path = tmp_path / "claims.npz"
     path.write_bytes(_zip({"x": _npy((10 ** 6, 10 ** 6))}))
     assert path.stat().st_size < 400
-    peak, raised = _peak_mb(lambda: data.read_npz(path))
+    peak, raised = peak_mb(lambda: data.read_npz(path))
     assert isinstance(raised, data.InvalidFileError) and "check 'sizes' failed" in str(raised), repr(raised)
     assert peak < 200
 
@@ -659,14 +645,14 @@ def zip_bombs(tmp_path_factory):
 def test_zip_bomb_is_refused_in_bounded_memory(zip_bombs, kind, check):
     path = zip_bombs[kind]
     assert path.stat().st_size < 5_000_000
-    peak, raised = _peak_mb(lambda: data.load(FLAG, data_dir=path.parent, download=False))
+    peak, raised = peak_mb(lambda: data.load(FLAG, data_dir=path.parent, download=False))
     assert isinstance(raised, data.InvalidFileError), repr(raised)
     assert check in str(raised)
     assert peak < 200, f"reading the bomb peaked at {peak:.0f} MB"
 
 
 def test_read_npz_without_a_subset_is_bounded_by_max_bytes(zip_bombs):
-    peak, raised = _peak_mb(lambda: data.read_npz(zip_bombs["extra"], max_bytes=100 << 20))
+    peak, raised = peak_mb(lambda: data.read_npz(zip_bombs["extra"], max_bytes=100 << 20))
     assert isinstance(raised, data.InvalidFileError) and "max_bytes" in str(raised), repr(raised)
     assert peak < 200
 

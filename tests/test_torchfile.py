@@ -7,13 +7,13 @@ import os
 import pickle
 import struct
 import sys
-import tracemalloc
 import types
 import zipfile
 from collections import OrderedDict
 
 import numpy as np
 import pytest
+from peak_memory import peak_mb
 
 from mlcourse import torchfile
 
@@ -176,19 +176,6 @@ def _legacy(monkeypatch, tensors: dict, storages: list[tuple[str, int, bytes]]) 
     return head + body
 
 
-def _peak_mb(fn) -> tuple[float, BaseException | None]:
-    """Run fn under tracemalloc (NumPy's allocations are traced too); return the peak in MB and what it raised."""
-    tracemalloc.start()
-    raised = None
-    try:
-        fn()
-    except BaseException as err:  # noqa: BLE001 - the test inspects it
-        raised = err
-    peak = tracemalloc.get_traced_memory()[1] / 1e6
-    tracemalloc.stop()
-    return peak, raised
-
-
 def test_legacy_round_trip(tmp_path, monkeypatch):
     ref = _Ref("7", 6)
     path = tmp_path / "ok.pth"
@@ -205,7 +192,7 @@ def test_legacy_storage_larger_than_the_file_is_refused(tmp_path, monkeypatch):
     path = tmp_path / "liar.pth"
     path.write_bytes(_legacy(monkeypatch, {"w": (ref, 0, (numel,), (1,))}, [("0", numel, b"\0" * 64)]))
     assert path.stat().st_size < 1024
-    peak, raised = _peak_mb(lambda: torchfile.read_torch_state_dict(path))
+    peak, raised = peak_mb(lambda: torchfile.read_torch_state_dict(path))
     assert isinstance(raised, pickle.UnpicklingError) and "claims 40000000000 values" in str(raised), repr(raised)
     assert peak < 200
 
@@ -214,12 +201,12 @@ def test_pickle_length_beyond_the_file_is_refused(tmp_path):
     # BINBYTES8 announcing 2 GiB: CPython's unpickler would allocate it before finding the data missing.
     path = tmp_path / "huge_bytes.pth"
     path.write_bytes(b"\x80\x04\x8e" + struct.pack("<Q", 1 << 31) + b"abc.")
-    peak, raised = _peak_mb(lambda: torchfile.read_torch_state_dict(path))
+    peak, raised = peak_mb(lambda: torchfile.read_torch_state_dict(path))
     assert isinstance(raised, ValueError), repr(raised)
     assert peak < 200
     legacy = tmp_path / "huge_in_legacy.pth"
     legacy.write_bytes(pickle.dumps(torchfile._LEGACY_MAGIC, protocol=2) + path.read_bytes())
-    peak, raised = _peak_mb(lambda: torchfile.read_torch_state_dict(legacy))
+    peak, raised = peak_mb(lambda: torchfile.read_torch_state_dict(legacy))
     assert isinstance(raised, pickle.UnpicklingError) and "truncated or malformed" in str(raised), repr(raised)
     assert peak < 200
 
@@ -230,7 +217,7 @@ def test_zip_storage_smaller_than_declared_is_refused(tmp_path, monkeypatch):
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("liar/data.pkl", _archive(monkeypatch, {"w": (_Ref("0", numel), 0, (numel,), (1,))}))
         zf.writestr("liar/data/0", b"\0" * 64)
-    peak, raised = _peak_mb(lambda: torchfile.read_torch_state_dict(path))
+    peak, raised = peak_mb(lambda: torchfile.read_torch_state_dict(path))
     assert isinstance(raised, pickle.UnpicklingError) and "truncated (64 bytes" in str(raised), repr(raised)
     assert peak < 200
 
@@ -246,7 +233,7 @@ def test_zip_member_with_an_impossible_size_is_refused(tmp_path, monkeypatch):
     assert raw[cd + 46:cd + 46 + 11] == b"bomb/data/0"
     raw[cd + 24:cd + 28] = struct.pack("<I", 0xFFFFFFF0)
     path.write_bytes(bytes(raw))
-    peak, raised = _peak_mb(lambda: torchfile.read_torch_state_dict(path))
+    peak, raised = peak_mb(lambda: torchfile.read_torch_state_dict(path))
     assert isinstance(raised, pickle.UnpicklingError) and "which is impossible" in str(raised), repr(raised)
     assert peak < 200
 
@@ -264,6 +251,6 @@ def test_tensor_views_must_fit_their_storage(tmp_path, monkeypatch, offset, size
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("v/data.pkl", _archive(monkeypatch, {"t": (_Ref("0", 8), offset, size, stride)}))
         zf.writestr("v/data/0", np.arange(8, dtype="<f4").tobytes())
-    peak, raised = _peak_mb(lambda: torchfile.read_torch_state_dict(path))
+    peak, raised = peak_mb(lambda: torchfile.read_torch_state_dict(path))
     assert isinstance(raised, pickle.UnpicklingError) and match in str(raised), repr(raised)
     assert peak < 200
