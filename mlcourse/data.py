@@ -97,6 +97,21 @@ def n_classes(flag: str) -> int:
     return len(INFO[_check_flag(flag)]["label"])
 
 
+def label_names(flag: str) -> list[str]:
+    """The class names of a subset, in label order (index i is the name of label i)."""
+    labels = INFO[_check_flag(flag)]["label"]
+    return [labels[str(i)] for i in range(len(labels))]
+
+
+def positive_class(flag: str) -> int:
+    """The label of the clinically positive class of a binary subset (BreastMNIST: 0, malignant)."""
+    entry = INFO[_check_flag(flag)]
+    if entry["task"] != "binary-class":
+        raise ValueError(f"{entry['name']} is a {entry['task']} task; a positive class is defined for binary-class "
+                         "subsets only (for others, pick the class of interest from label_names()).")
+    return int(entry["positive_class"])
+
+
 def citation(flag: str) -> str:
     """How to cite a subset: MedMNIST v2 and the source data set, with the licence."""
     entry = INFO[_check_flag(flag)]

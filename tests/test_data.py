@@ -709,3 +709,19 @@ def test_md5_of_a_freshly_written_file_is_not_remembered(tmp_path):
     path.write_bytes(b"b" * 1000)  # within the same clock tick, perhaps
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert data.md5sum(path) == hashlib.md5(b"b" * 1000).hexdigest()
+
+
+def test_every_binary_subset_names_its_clinically_positive_class():
+    for flag, entry in data.INFO.items():
+        if entry["task"] == "binary-class":
+            assert data.positive_class(flag) in (0, 1)
+            assert str(data.positive_class(flag)) in entry["label"]
+        else:
+            assert "positive_class" not in entry
+            with pytest.raises(ValueError, match="binary-class subsets only"):
+                data.positive_class(flag)
+    # the pitfall: in BreastMNIST the malignant class, the finding, is label 0
+    assert data.positive_class("breastmnist") == 0
+    assert data.label_names("breastmnist")[data.positive_class("breastmnist")] == "malignant"
+    assert data.label_names("PneumoniaMNIST")[data.positive_class("pneumoniamnist")] == "pneumonia"
+    assert data.label_names("retinamnist") == [data.INFO["retinamnist"]["label"][str(i)] for i in range(5)]
