@@ -36,6 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import course_metadata  # noqa: E402
+import sync_links  # noqa: E402
 
 BOOK = ROOT / "book"
 DEFAULT_OUT = ROOT / "build" / "site"
@@ -200,17 +201,13 @@ def results_block(root: Path) -> str:
 
 
 def project_info(root: Path) -> dict[str, str]:
-    """Repository URL and Python range from pyproject.toml (read with a regex: no TOML parser on 3.10)."""
-    text = (root / "pyproject.toml").read_text(encoding="utf-8")
-    repo = re.search(r'^Repository\s*=\s*"([^"]+)"', text, flags=re.M)
-    python = re.search(r'^requires-python\s*=\s*"([^"]+)"', text, flags=re.M)
-    url = repo.group(1) if repo else "https://github.com/medimg-course/mlcourse"
-    lower = re.search(r">=\s*([\d.]+)", python.group(1)) if python else None
-    upper = re.search(r"<\s*([\d.]+)", python.group(1)) if python else None
-    major_minor = upper.group(1).split(".") if upper else []
-    top = f"{major_minor[0]}.{int(major_minor[1]) - 1}" if len(major_minor) == 2 else ""
+    """Repository URL and supported Python range, from pyproject.toml through sync_links' reader."""
+    url = sync_links.repo_url(root)
+    spec = sync_links.pyproject_string(root, "project", "requires-python") or ">=3.10"
+    lower = re.search(r">=\s*([\d.]+)", spec)
+    upper = re.search(r"<\s*(\d+)\.(\d+)", spec)
     low = lower.group(1) if lower else "3.10"
-    py_range = f"{low} to {top}" if top else f"{low} or newer"
+    py_range = f"{low} to {upper.group(1)}.{int(upper.group(2)) - 1}" if upper else f"{low} or newer"
     return {"repository": url, "repo_name": url.rstrip("/").rsplit("/", 1)[-1], "python_range": py_range}
 
 

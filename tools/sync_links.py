@@ -109,7 +109,7 @@ def _toml_string_without_tomllib(text: str, wanted: str, key: str) -> str | None
     return None
 
 
-def _pyproject_string(root: Path, table: str, key: str) -> str | None:
+def pyproject_string(root: Path, table: str, key: str) -> str | None:
     """A string from pyproject.toml under `root`, e.g. ('project', 'version'); None when absent."""
     text = (Path(root) / "pyproject.toml").read_text(encoding="utf-8")
     try:
@@ -125,7 +125,7 @@ def _pyproject_string(root: Path, table: str, key: str) -> str | None:
 
 def project_version(root: Path = ROOT) -> str:
     """``[project] version`` from pyproject.toml: the one place the course's version is written."""
-    version = _pyproject_string(root, "project", "version")
+    version = pyproject_string(root, "project", "version")
     if not version:
         raise ValueError("pyproject.toml has no [project] version; add e.g. version = \"0.2.0\" there")
     return version
@@ -133,7 +133,7 @@ def project_version(root: Path = ROOT) -> str:
 
 def release_tag(root: Path = ROOT) -> str:
     """The git tag the install cells install: ``[tool.mlcourse] release-tag``, else ``v<version>``."""
-    tag = _pyproject_string(root, "tool.mlcourse", "release-tag") or f"v{project_version(root)}"
+    tag = pyproject_string(root, "tool.mlcourse", "release-tag") or f"v{project_version(root)}"
     if not TAG_RE.match(tag) or tag.endswith((".", ".lock")) or ".." in tag:
         raise ValueError(f"the release tag {tag!r} (from pyproject.toml) is not a plain git tag name; use letters, "
                          "digits and . _ + - only, e.g. release-tag = \"v0.2.0\" under [tool.mlcourse]")
