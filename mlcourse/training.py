@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,9 +24,56 @@ from mlcourse.arrays import (
     real_array,
     to_float_images,
 )
+from mlcourse.batchnorm import bn_momenta
 from mlcourse.data import TASKS
 
 SCHEDULES = ("constant", "cosine", "medmnist")
+COLLAPSE_SPREAD = 1e-3   # scores whose standard deviation over the validation images is below this are constant
+
+
+class CollapseWarning(UserWarning):
+    """The kept model gives (nearly) the same prediction for every validation image."""
+
+
+def collapse_check(y_val: np.ndarray, scores: np.ndarray, task: str) -> str | None:
+    """A sentence describing how validation predictions have collapsed, or None when they vary as they should.
+
+    Collapsed means: every image gets the same predicted class although the labels hold several
+    classes, or every output's score varies by less than `COLLAPSE_SPREAD` over the images. For
+    multi-label tasks only the second test applies.
+    """
+    scores = np.asarray(scores, dtype="float64").reshape(len(scores), -1)
+    n = len(scores)
+    if n < 2:
+        return None
+    spread = float(scores.std(axis=0).max())
+    if spread < COLLAPSE_SPREAD:
+        return f"its scores are constant over the {n} validation images (largest standard deviation {spread:.1e})"
+    if task.startswith("multi-label"):
+        return None
+    labels = np.asarray(y_val).reshape(-1)
+    predicted = scores.argmax(axis=1) if scores.shape[1] > 1 else (scores[:, 0] > 0.5).astype(int)
+    classes = np.unique(predicted)
+    if len(classes) == 1 and len(np.unique(labels)) > 1:
+        return f"it predicts class {int(classes[0])} for all {n} validation images"
+    return None
+
+
+def collapse_message(model: keras.Model, epoch: int, problem: str, steps: int) -> str:
+    """The warning text: what collapsed, the likely cause for this model, and what to try."""
+    momenta = bn_momenta(model)
+    head = f"{model.name}: the kept epoch ({epoch}) has collapsed: {problem}."
+    slow = [m for m in momenta if m > 0.9]
+    if slow:
+        cause = (f"Likely cause: batch-norm momentum {max(slow):g} with {steps} optimisation steps per epoch; "
+                 "the running mean and variance used at inference have not caught up with training. Build the "
+                 "model with bn_momentum=0.9 (the course default) or train for more steps.")
+    elif momenta:
+        cause = (f"Possible causes: too few optimisation steps ({steps} per epoch) for the batch-norm running "
+                 "statistics, a learning rate too high, or a class imbalance the loss ignores (try class_weight).")
+    else:
+        cause = "Possible causes: a learning rate too high, or a class imbalance the loss ignores (try class_weight)."
+    return f"{head} {cause}"
 
 
 class EpochProgress:
@@ -195,6 +243,7 @@ class FitResult:
     best_epoch: int
     best_val_auc: float
     seconds: float
+    collapse: str | None = None
 
 
 def _output_units(model: keras.Model, x_sample: np.ndarray) -> int:
@@ -270,9 +319,10 @@ def fit_classifier(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val
     [0, 1] by `arrays.to_float_images`; labels may be class indices of shape (N,) or (N, 1), or one-hot
     rows (converted to indices), and for multi-label tasks one 0/1 column per label. The loss is
     cross-entropy on the softmax (binary cross-entropy per label for multi-label tasks). After
-    training, the model holds the weights of the epoch with the best validation AUC. The model is
-    compiled here, so a model can be passed straight from `mlcourse.models`. Every argument is
-    checked before training starts.
+    training, the model holds the weights of the epoch with the best validation AUC; if that model
+    predicts one class for every validation image (or constant scores), a `CollapseWarning` names
+    the likely cause and `FitResult.collapse` says what was seen. The model is compiled here, so a
+    model can be passed straight from `mlcourse.models`. Every argument is checked before training.
 
     With `progress` (the default) one bar shows the epochs with the loss and validation AUC, and one
     summary line stays when training ends; Keras's own logs are then off. With `progress=False`
@@ -346,6 +396,10 @@ def fit_classifier(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val
     summary = (f"trained {ran} epoch{'s' if ran != 1 else ''} in {format_seconds(seconds)}; "
                f"best epoch {result.best_epoch}, val AUC {result.best_val_auc:.3f}")
     bar.close(summary)
+    result.collapse = collapse_check(y_va, predict_scores(model, x_va), task)
+    if result.collapse:
+        warnings.warn(collapse_message(model, result.best_epoch, result.collapse, steps), CollapseWarning,
+                      stacklevel=2)
     return result
 
 

@@ -85,3 +85,30 @@ def test_augmentation_is_identity_at_inference_and_changes_images_in_training():
     assert np.allclose(keras.ops.convert_to_numpy(aug(x, training=False)), x)
     assert not np.allclose(keras.ops.convert_to_numpy(aug(x, training=True)), x)
     assert "RandomFlip" not in [type(layer).__name__ for layer in aug.layers]
+
+
+@pytest.mark.parametrize("build", [models.compact_cnn, models.case_study_cnn, models.resnet18_28])
+def test_every_builder_uses_batch_norm_momentum_0_9_unless_told_otherwise(build):
+    def momenta(model):
+        return {layer.momentum for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)}
+
+    kwargs = {"width": 4} if build is models.resnet18_28 else {}
+    assert models.BN_MOMENTUM == 0.9
+    assert momenta(build((28, 28, 1), 2, **kwargs)) == {0.9}
+    assert momenta(build((28, 28, 1), 2, bn_momentum=0.99, **kwargs)) == {0.99}
+    for bad in (1.0, -0.1, float("nan"), "0.9", True):
+        with pytest.raises(ValueError, match="bn_momentum must be a number in"):
+            build((28, 28, 1), 2, bn_momentum=bad, **kwargs)
+
+
+def test_the_gan_generator_and_the_imagenet_backbone_builder_take_the_same_momentum():
+    import inspect
+
+    from mlcourse.models import efficientnet, gan
+
+    g = gan.build_generator(16, width=4)
+    assert {la.momentum for la in g.layers if isinstance(la, keras.layers.BatchNormalization)} == {0.9}
+    for fn in (efficientnet.efficientnet_lite0, efficientnet.imagenet_backbone, gan.build_generator):
+        assert inspect.signature(fn).parameters["bn_momentum"].default == models.BN_MOMENTUM
+    lite = efficientnet.efficientnet_lite0((32, 32, 3), include_top=False, weights=None)
+    assert {la.momentum for la in lite.layers if isinstance(la, keras.layers.BatchNormalization)} == {0.9}

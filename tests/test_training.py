@@ -300,3 +300,78 @@ def test_epoch_progress_without_a_bar_prints_nothing(capsys):
     assert capsys.readouterr().out == ""
     assert format_seconds(0.42) == "0.4 s" and format_seconds(52.4) == "52 s"
     assert format_seconds(185) == "3 min 05 s"
+
+
+# ----------------------------------------------------------------------------- the collapse guard
+
+
+def _masses(n: int, seed: int):
+    """BreastMNIST-sized stand-ins: 28x28 noisy images, 73 % class 1 (a smaller dark disc) as in BreastMNIST."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.73).astype(int)
+    x = rng.normal(0.4, 0.25, (n, 28, 28, 1))
+    yy, xx = np.mgrid[:28, :28]
+    for i in range(n):
+        cy, cx = rng.integers(8, 20, 2)
+        x[i, ((yy - cy) ** 2 + (xx - cx) ** 2) < (5 if y[i] else 6) ** 2, 0] -= 0.3
+    return np.clip(x, 0, 1).astype("float32"), y
+
+
+def test_compact_cnn_on_546_images_predicts_both_classes_with_the_default_batch_norm(recwarn):
+    """18 steps per epoch (546 images, batch 32): the course default momentum 0.9 gives a working model."""
+    import keras
+
+    from mlcourse import models
+    from mlcourse.training import CollapseWarning, fit_classifier, predict_scores
+
+    (x_tr, y_tr), (x_va, y_va) = _masses(546, 0), _masses(78, 1)
+    keras.utils.set_random_seed(0)
+    model = models.compact_cnn((28, 28, 1), 2, widths=(16, 32, 64))
+    result = fit_classifier(model, (x_tr, y_tr), (x_va, y_va), task="binary-class", epochs=5, batch_size=32,
+                            progress=False)
+    predicted = predict_scores(model, x_va).argmax(axis=1)
+    assert set(predicted) == {0, 1}
+    assert result.collapse is None and not [w for w in recwarn if w.category is CollapseWarning]
+    assert result.best_val_auc > 0.8
+
+
+def _constant_model(bn_momentum: float | None = None):
+    """A model whose output ignores its input: frozen zero kernel, bias favouring class 0."""
+    import keras
+
+    layers = [keras.Input((28, 28, 1))]
+    if bn_momentum is not None:
+        layers.append(keras.layers.BatchNormalization(momentum=bn_momentum))
+    layers += [keras.layers.Flatten(),
+               keras.layers.Dense(2, activation="softmax", kernel_initializer="zeros",
+                                  bias_initializer=keras.initializers.Constant([2.0, 0.0]), trainable=False),
+               ]
+    return keras.Sequential(layers, name="constant")
+
+
+@pytest.mark.parametrize("momentum, cause", [(0.99, "batch-norm momentum 0.99"), (0.9, "too few optimisation"),
+                                             (None, "learning rate too high")])
+def test_the_guard_warns_when_the_kept_model_predicts_one_class(momentum, cause):
+    from mlcourse.training import CollapseWarning, fit_classifier
+
+    (x, y), (x_va, y_va) = _masses(64, 0), _masses(40, 1)
+    with pytest.warns(CollapseWarning, match=cause) as caught:
+        result = fit_classifier(_constant_model(momentum), (x, y), (x_va, y_va), task="binary-class", epochs=1,
+                                batch_size=32, progress=False)
+    assert "constant over the 40 validation images" in result.collapse
+    message = str(next(w.message for w in caught if w.category is CollapseWarning))
+    assert "kept epoch (1)" in message and "constant" in message
+
+
+def test_collapse_check_names_a_single_predicted_class_and_accepts_varied_predictions():
+    from mlcourse.training import collapse_check
+
+    y = np.array([0, 1, 1, 0, 1])
+    one_class = np.array([[0.2, 0.8], [0.4, 0.6], [0.1, 0.9], [0.3, 0.7], [0.45, 0.55]])
+    assert collapse_check(y, one_class, "binary-class") == "it predicts class 1 for all 5 validation images"
+    assert collapse_check(y, one_class[[0, 0, 0, 0, 0]], "binary-class").startswith("its scores are constant")
+    mixed = one_class.copy()
+    mixed[0] = [0.9, 0.1]
+    assert collapse_check(y, mixed, "binary-class") is None
+    assert collapse_check(np.ones(5), one_class, "binary-class") is None      # one class in the labels: fine
+    assert collapse_check(np.eye(5)[:, :2], one_class, "multi-label, binary-class") is None

@@ -14,6 +14,7 @@ from mlcourse.models.vae import VAE, Sampling, build_dense_vae, kl_divergence, s
 
 __all__ = ["Sampling", "VAE", "kl_divergence", "summed_bce", "build_dense_vae"]
 from mlcourse.models.cnn import (  # noqa: E402
+    BN_MOMENTUM,
     augmentation,
     basic_block,
     case_study_cnn,
@@ -22,7 +23,8 @@ from mlcourse.models.cnn import (  # noqa: E402
     resnet18_28,
 )
 
-__all__ += ["augmentation", "basic_block", "case_study_cnn", "classifier_head", "compact_cnn", "resnet18_28"]
+__all__ += ["BN_MOMENTUM", "augmentation", "basic_block", "case_study_cnn", "classifier_head", "compact_cnn",
+            "resnet18_28"]
 from mlcourse.models.efficientnet import (  # noqa: E402
     efficientnet_lite0,
     imagenet_backbone,

@@ -9,6 +9,9 @@
 
 Every model takes images with values in [0, 1], shape (H, W, C), and ends in a softmax over the
 classes (a sigmoid per label for multi-label tasks).
+
+Batch normalisation uses momentum 0.9 (`mlcourse.batchnorm.BN_MOMENTUM`), the rate of PyTorch and of
+the MedMNIST baselines, not Keras's default 0.99 (see `mlcourse.batchnorm` for why).
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-__all__ = ["augmentation", "classifier_head", "compact_cnn", "case_study_cnn", "basic_block", "resnet18_28"]
+from mlcourse.batchnorm import BN_MOMENTUM, check_bn_momentum
+
+__all__ = ["BN_MOMENTUM", "augmentation", "classifier_head", "compact_cnn", "case_study_cnn",
+           "basic_block", "resnet18_28"]
 
 
 def augmentation(rotation: float = 0.03, translation: float = 0.08, zoom: float = 0.1,
@@ -44,24 +50,26 @@ def classifier_head(x, num_classes: int, task: str = "multi-class", dropout: flo
     return layers.Dense(num_classes, activation=activation, name="predictions")(x)
 
 
-def _conv_bn_relu(x, filters: int, name: str):
+def _conv_bn_relu(x, filters: int, name: str, bn_momentum: float = BN_MOMENTUM):
     """3x3 convolution (no bias: batch norm supplies the shift), batch norm, ReLU."""
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
 def compact_cnn(input_shape: tuple[int, int, int] = (28, 28, 1), num_classes: int = 2, *,
                 widths: tuple[int, ...] = (32, 64, 128), dropout: float = 0.3, task: str = "multi-class",
-                augment: keras.Sequential | None = None, name: str = "compact_cnn") -> keras.Model:
+                augment: keras.Sequential | None = None, bn_momentum: float = BN_MOMENTUM,
+                name: str = "compact_cnn") -> keras.Model:
     """Stages of two conv-BN-ReLU layers, max-pooling between stages, global average pooling, dropout, dense."""
+    bn_momentum = check_bn_momentum(bn_momentum)
     inputs = keras.Input(input_shape, name="image")
     x = augment(inputs) if augment is not None else inputs
     for i, width in enumerate(widths):
         if i:
             x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
-        x = _conv_bn_relu(x, width, f"stage{i + 1}a")
-        x = _conv_bn_relu(x, width, f"stage{i + 1}b")
+        x = _conv_bn_relu(x, width, f"stage{i + 1}a", bn_momentum)
+        x = _conv_bn_relu(x, width, f"stage{i + 1}b", bn_momentum)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     return keras.Model(inputs, classifier_head(x, num_classes, task, dropout), name=name)
 
@@ -70,7 +78,7 @@ def case_study_cnn(input_shape: tuple[int, int, int] = (28, 28, 1), num_classes:
                    resize_to: int = 64, filters: tuple[int, ...] = (16, 32, 64, 128, 256),
                    block_dropout: float = 0.1, dense_units: int = 128, dropout: float = 0.5,
                    task: str = "multi-class", augment: keras.Sequential | None = None,
-                   name: str = "case_study_cnn") -> keras.Model:
+                   bn_momentum: float = BN_MOMENTUM, name: str = "case_study_cnn") -> keras.Model:
     """The report's network: five blocks of Conv 3x3 (stride 1, same) -> ReLU -> BN -> MaxPool 2x2 -> Dropout.
 
     The report fixes the block structure only. Our choices: the filter counts above, bilinear
@@ -82,6 +90,7 @@ def case_study_cnn(input_shape: tuple[int, int, int] = (28, 28, 1), num_classes:
         raise ValueError(f"the case-study network has five blocks; got {len(filters)} filter counts.")
     if resize_to < 32:
         raise ValueError(f"resize_to must be at least 32 so that five 2x2 poolings leave a map; got {resize_to}.")
+    bn_momentum = check_bn_momentum(bn_momentum)
     inputs = keras.Input(input_shape, name="image")
     x = augment(inputs) if augment is not None else inputs
     if resize_to != input_shape[0] or resize_to != input_shape[1]:
@@ -89,7 +98,7 @@ def case_study_cnn(input_shape: tuple[int, int, int] = (28, 28, 1), num_classes:
     for i, f in enumerate(filters, start=1):
         x = layers.Conv2D(f, 3, strides=1, padding="same", name=f"block{i}_conv")(x)
         x = layers.ReLU(name=f"block{i}_relu")(x)
-        x = layers.BatchNormalization(name=f"block{i}_bn")(x)
+        x = layers.BatchNormalization(momentum=bn_momentum, name=f"block{i}_bn")(x)
         x = layers.MaxPooling2D(2, strides=2, name=f"block{i}_pool")(x)
         x = layers.Dropout(block_dropout, name=f"block{i}_dropout")(x)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
@@ -97,37 +106,39 @@ def case_study_cnn(input_shape: tuple[int, int, int] = (28, 28, 1), num_classes:
     return keras.Model(inputs, classifier_head(x, num_classes, task, dropout), name=name)
 
 
-def basic_block(x, filters: int, stride: int = 1, name: str = "block"):
+def basic_block(x, filters: int, stride: int = 1, name: str = "block", bn_momentum: float = BN_MOMENTUM):
     """ResNet basic block: two 3x3 conv-BN layers plus a shortcut (identity, or 1x1 conv-BN projection
     when the stride or the width changes), then ReLU."""
     shortcut = x
     y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv1")(x)
-    y = layers.BatchNormalization(name=f"{name}_bn1")(y)
+    y = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_bn1")(y)
     y = layers.ReLU(name=f"{name}_relu1")(y)
     y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
-    y = layers.BatchNormalization(name=f"{name}_bn2")(y)
+    y = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_bn2")(y)
     if stride != 1 or x.shape[-1] != filters:
         shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_proj")(x)
-        shortcut = layers.BatchNormalization(name=f"{name}_proj_bn")(shortcut)
+        shortcut = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_proj_bn")(shortcut)
     return layers.ReLU(name=f"{name}_out")(layers.Add(name=f"{name}_add")([y, shortcut]))
 
 
 def resnet18_28(input_shape: tuple[int, int, int] = (28, 28, 1), num_classes: int = 2, *,
                 width: int = 64, task: str = "multi-class", augment: keras.Sequential | None = None,
-                name: str = "resnet18_28") -> keras.Model:
+                bn_momentum: float = BN_MOMENTUM, name: str = "resnet18_28") -> keras.Model:
     """ResNet-18 as MedMNIST trains it at 28x28: 3x3 stride-1 stem, no max-pool, 4 stages of 2 basic blocks.
 
     `width` is the first stage's channel count (64 in the paper; stages double it). With width 64,
     3 input channels and 10 classes it has 11,173,962 trainable parameters, as the PyTorch original.
     """
+    bn_momentum = check_bn_momentum(bn_momentum)
     inputs = keras.Input(input_shape, name="image")
     x = augment(inputs) if augment is not None else inputs
     x = layers.Conv2D(width, 3, padding="same", use_bias=False, name="stem_conv")(x)
-    x = layers.BatchNormalization(name="stem_bn")(x)
+    x = layers.BatchNormalization(momentum=bn_momentum, name="stem_bn")(x)
     x = layers.ReLU(name="stem_relu")(x)
     for stage, mult in enumerate((1, 2, 4, 8), start=1):
         for b in range(2):
             stride = 2 if (stage > 1 and b == 0) else 1
-            x = basic_block(x, width * mult, stride, name=f"stage{stage}_block{b + 1}")
+            x = basic_block(x, width * mult, stride, name=f"stage{stage}_block{b + 1}",
+                            bn_momentum=bn_momentum)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     return keras.Model(inputs, classifier_head(x, num_classes, task), name=name)

