@@ -36,6 +36,9 @@ __all__ = [
     "DEFAULT_BASELINES",
     "medmnist_v2",
     "compare",
+    "protocol",
+    "format_protocol",
+    "PUBLISHED_PROTOCOLS",
     "results_dir",
     "record_results",
     "load_results",
@@ -50,6 +53,27 @@ _NAME_RE = re.compile(r"[0-9][0-9]_[a-z0-9_]+")  # ASCII only: \d would accept e
 MAX_MODEL_CHARS = 120
 MAX_TEXT_CHARS = 200
 _CSV_NAME = "medmnist_v2_benchmark.csv"
+PROTOCOL_KEYS = ("epochs", "augmentation", "pretraining", "seeds", "aggregate", "data_file")
+DATA_FILES = ("official", "re-assembled")
+
+# How the published numbers were obtained (MedMNIST/experiments; Yang et al. 2023), as data. The
+# benchmark reports one number per method and dataset; the number of runs behind it is not stated.
+_RESNET = {"augmentation": "none", "pretraining": "none (trained from scratch)", "seeds": "not stated",
+           "aggregate": "one reported number", "data_file": "official"}
+PUBLISHED_PROTOCOLS: dict[str, dict[str, str]] = {
+    "ResNet-18 (28)": {"epochs": "100", **_RESNET},
+    "ResNet-50 (28)": {"epochs": "100", **_RESNET},
+    "ResNet-18 (224)": {"epochs": "100 (28 px upsampled to 224)", **_RESNET},
+    "ResNet-50 (224)": {"epochs": "100 (28 px upsampled to 224)", **_RESNET},
+    "auto-sklearn": {"epochs": "AutoML time budget", "augmentation": "none", "pretraining": "none",
+                     "seeds": "not stated", "aggregate": "one reported number", "data_file": "official"},
+    "AutoKeras": {"epochs": "architecture search (num_trials)", "augmentation": "AutoKeras default",
+                  "pretraining": "none stated", "seeds": "not stated", "aggregate": "one reported number",
+                  "data_file": "official"},
+    "Google AutoML Vision": {"epochs": "not disclosed", "augmentation": "not disclosed",
+                             "pretraining": "not disclosed (commercial service)", "seeds": "not stated",
+                             "aggregate": "one reported number", "data_file": "official"},
+}
 
 
 # ----------------------------------------------------------------------------- benchmark table
@@ -147,31 +171,117 @@ def _check_unit_float(value: Any, what: str) -> float:
     return float(value)
 
 
+def protocol(*, epochs: int | str, augmentation: str | bool, pretraining: str = "none", seeds: Sequence[int],
+             aggregate: str, official: bool) -> dict[str, str]:
+    """The protocol behind one of our results, as printed beside it: epochs, augmentation, external
+    pretraining data, seeds and how they are aggregated, and whether the data file is the official one.
+
+    `official` is `ds.official` of the loaded subset: False for a re-assembled or re-saved copy,
+    whose images may differ from those the published numbers were computed on.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, str)) or (isinstance(epochs, int) and epochs < 0):
+        raise ValueError(f"epochs must be the number of training epochs (an int) or a short text; got {epochs!r}.")
+    if isinstance(augmentation, bool):
+        augmentation = "yes" if augmentation else "none"
+    if not isinstance(augmentation, str) or not augmentation.strip():
+        raise ValueError(f"augmentation must be True/False or a short text such as 'flips, rotation'; "
+                         f"got {augmentation!r}.")
+    if not isinstance(pretraining, str) or not pretraining.strip():
+        raise ValueError(f"pretraining must name the external data the model saw before ('none', 'ImageNet'); "
+                         f"got {pretraining!r}.")
+    if (isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or not seeds
+            or not all(isinstance(x, numbers.Integral) and not isinstance(x, bool) for x in seeds)):
+        raise ValueError(f"seeds must be a non-empty list of ints, e.g. [0, 1, 2]; got {seeds!r}.")
+    if not isinstance(aggregate, str) or not aggregate.strip():
+        raise ValueError(f"aggregate must say how the seeds are combined, e.g. 'median (min-max)'; got {aggregate!r}.")
+    if not isinstance(official, bool):
+        raise ValueError(f"official must be True or False (ds.official of the loaded subset); got {official!r}.")
+    out = {"epochs": str(epochs), "augmentation": augmentation, "pretraining": pretraining,
+           "seeds": f"{len(seeds)} ({', '.join(str(int(x)) for x in seeds)})", "aggregate": aggregate,
+           "data_file": "official" if official else "re-assembled"}
+    for key, value in out.items():
+        _check_strings(value, f"protocol {key!r}", MAX_TEXT_CHARS)
+    return out
+
+
+def format_protocol(proto: Mapping[str, str] | None) -> str:
+    """One line: '20 epochs | aug: flips | pretraining: none | seeds: 3 (0, 1, 2), median (min-max) | official file'."""
+    if not proto:
+        return "protocol not recorded"
+    epochs = str(proto.get("epochs", "?"))
+    epochs = f"{epochs} epochs" if epochs.isdigit() else f"epochs: {epochs}"
+    return " | ".join([epochs, f"aug: {proto.get('augmentation', '?')}",
+                       f"pretraining: {proto.get('pretraining', '?')}",
+                       f"seeds: {proto.get('seeds', '?')}, {proto.get('aggregate', '?')}",
+                       f"{proto.get('data_file', '?')} file"])
+
+
+def _with_protocols(table: list[str], protocols: Sequence[str]) -> list[str]:
+    """Table lines (header, rule, one line per row) with each row's protocol on an indented line below it."""
+    out = table[:2]
+    for line, proto in zip(table[2:], protocols):
+        out.append(line)
+        if proto:
+            out.append("    " + proto)
+    return out
+
+
+def _verdict(ci: tuple[float, float] | None, value: float) -> str:
+    """'above' / 'below' when the published value lies outside our CI, else 'level'."""
+    if ci is None:
+        return ""
+    low, high = ci
+    return "above" if low > value else ("below" if high < value else "level")
+
+
 def compare(
     dataset: str,
     acc: float,
     auc: float,
     model: str = "this model",
     baselines: Sequence[str] = DEFAULT_BASELINES,
+    protocol: Mapping[str, str] | None = None,
+    auc_ci: tuple[float, float] | None = None,
 ) -> str:
-    """Text table of our test ACC/AUC beside published MedMNIST v2 baselines, with the AUC difference to each."""
+    """Text table of our test ACC/AUC beside published MedMNIST v2 baselines, with the AUC difference to each.
+
+    Every row is followed by its protocol (ours from `protocol(...)`, the baselines' from
+    `PUBLISHED_PROTOCOLS`). With `auc_ci`, our 95% test CI, a column says whether each published AUC
+    lies below it (we are 'above'), inside it ('level') or above it ('below'); the published numbers'
+    own uncertainty is not known, so 'above' is the most this comparison can say, never 'beats'.
+    """
     name = _resolve_dataset(dataset)
     acc = _check_unit_float(acc, "acc")
     auc = _check_unit_float(auc, "auc")
     _check_methods(baselines)
+    if auc_ci is not None:
+        if not isinstance(auc_ci, (tuple, list)) or len(auc_ci) != 2:
+            raise ValueError(f"auc_ci must be a (low, high) pair such as (0.91, 0.95); got {auc_ci!r}.")
+        auc_ci = (_check_unit_float(auc_ci[0], "auc_ci low"), _check_unit_float(auc_ci[1], "auc_ci high"))
+        if auc_ci[0] > auc_ci[1]:
+            raise ValueError(f"auc_ci must be (low, high) with low <= high; got {auc_ci!r}.")
+    if protocol is not None and not isinstance(protocol, Mapping):
+        raise ValueError("protocol must be the dict returned by benchmarks.protocol(...), or None.")
     rows_for_dataset = medmnist_v2(name)
-    body = [[str(model), _fmt(acc), _fmt(auc), ""]]
+    ci_text = f" [{auc_ci[0]:.3f}, {auc_ci[1]:.3f}]" if auc_ci else ""
+    header = ["model", "ACC", "AUC", "AUC diff"] + (["published AUC vs our CI"] if auc_ci else [])
+    body = [[str(model), _fmt(acc), _fmt(auc) + ci_text, ""] + ([""] if auc_ci else [])]
+    protocols = [format_protocol(protocol)]
     missing = []
     for method in baselines:
         row = _find_method(rows_for_dataset, method)
         if row is None:
-            body.append([method, "-", "-", "n/a"])
             missing.append(method)
-        else:
-            body.append([row["method"], _fmt(row["acc"]), _fmt(row["auc"]), _signed(auc - row["auc"])])
+            continue
+        verdict = {"above": "ours above", "below": "ours below", "level": "level", "": ""}[_verdict(auc_ci, row["auc"])]
+        body.append([row["method"], _fmt(row["acc"]), _fmt(row["auc"]), _signed(auc - row["auc"])]
+                    + ([verdict] if auc_ci else []))
+        protocols.append(format_protocol(PUBLISHED_PROTOCOLS.get(row["method"])))
     lines = [f"{name} (test split)"]
-    lines += _table(["model", "ACC", "AUC", "AUC diff"], body, [False, True, True, True])
+    lines += _with_protocols(_table(header, body, [False, True, True, True] + ([False] if auc_ci else [])), protocols)
     lines.append(f"AUC diff = {model}'s AUC minus the baseline's AUC.")
+    if auc_ci:
+        lines.append("level: the published AUC lies inside our 95% bootstrap CI; their own uncertainty is unknown.")
     if missing:
         lines.append(f"Not reported for {name}: {', '.join(missing)}.")
     lines.append(f"Source: {SOURCE}")
@@ -289,6 +399,11 @@ def _validate_record(record: Any, index: int, name: str) -> dict[str, Any]:
         raise bad("seeds", "a non-empty list of ints, e.g. [0, 1, 2]")
     if not isinstance(out["settings"], dict):
         raise bad("settings", "a dict of the settings used (epochs, batch size, ...)")
+    if "protocol" in out:
+        proto = out["protocol"]
+        if (not isinstance(proto, dict) or sorted(proto) != sorted(PROTOCOL_KEYS)
+                or not all(isinstance(v, str) for v in proto.values()) or proto["data_file"] not in DATA_FILES):
+            raise bad("protocol", f"the dict from benchmarks.protocol(...) with the keys {list(PROTOCOL_KEYS)}")
     return out
 
 
@@ -367,22 +482,26 @@ def results_table(directory: str | os.PathLike[str] | None = None) -> str:
         )
     order = {flag: i for i, flag in enumerate(known_flags())}
     body: list[list[str]] = []
+    protocols: list[str] = []
     datasets = sorted({r["dataset"] for r in records}, key=order.__getitem__)
     for i, flag in enumerate(datasets):
         if i:
             body.append([""] * 6)
+            protocols.append("")
         mine = sorted((r for r in records if r["dataset"] == flag), key=lambda r: (r["chapter"], r["model"]))
         for r in mine:
             body.append([r["chapter"], flag, r["model"], _fmt(r["acc"]), _fmt(r["auc"]), f"{r['seconds']:.1f}"])
+            protocols.append(format_protocol(r.get("protocol")))
         published = medmnist_v2(flag)
         for method in DEFAULT_BASELINES:
             row = _find_method(published, method)
             if row is not None:
                 body.append(["ref", flag, row["method"], _fmt(row["acc"]), _fmt(row["auc"]), "-"])
+                protocols.append(format_protocol(PUBLISHED_PROTOCOLS.get(row["method"])))
     lines = [f"Course results (test split) from {display_path(folder)}"]
-    lines += _table(
+    lines += _with_protocols(_table(
         ["chapter", "dataset", "model", "ACC", "AUC", "seconds"], body, [False, False, False, True, True, True]
-    )
+    ), protocols)
     lines.append(f"Rows marked ref are published reference results: {SOURCE}")
     return "\n".join(lines)
 

@@ -62,6 +62,9 @@ __all__ = [
     "youden_threshold",
     "threshold_for_sensitivity",
     "bootstrap_ci",
+    "paired_bootstrap_diff",
+    "seed_summary",
+    "format_seeds",
     "expected_calibration_error",
     "reliability_curve",
 ]
@@ -481,6 +484,57 @@ def bootstrap_ci(
         )
     low, high = np.percentile(stats, [100 * alpha / 2, 100 * (1 - alpha / 2)])
     return {"estimate": estimate, "low": float(low), "high": float(high), "n_boot": int(n_boot), "n_skipped": skipped}
+
+
+def paired_bootstrap_diff(
+    metric: Callable[[np.ndarray, np.ndarray], float],
+    y_true: ArrayLike,
+    score_a: ArrayLike,
+    score_b: ArrayLike,
+    n_boot: int = 1000,
+    alpha: float = 0.05,
+    seed: int = 0,
+    stratified: bool = True,
+) -> dict[str, float | str]:
+    """Percentile bootstrap CI of metric(A) - metric(B), both models scored on the same resampled cases.
+
+    Resampling cases once for both models keeps their correlation (the same hard images count for
+    both), so the interval is narrower than comparing two separate intervals when the models tend to
+    err on the same images. `verdict` is
+    'A beats B' when the whole interval is above 0, 'B beats A' when it is below, else 'level'.
+    """
+    a = _real_values(score_a, "score_a", "scores or probabilities")
+    b = _real_values(score_b, "score_b", "scores or probabilities")
+    if a.shape != b.shape:
+        raise ValueError(f"score_a has shape {a.shape} but score_b {b.shape}; score the same cases with both models.")
+    both = np.concatenate([a.reshape(len(a), -1), b.reshape(len(b), -1)], axis=1)
+    width = both.shape[1] // 2
+
+    def difference(y: np.ndarray, s: np.ndarray) -> float:
+        first, second = s[:, :width], s[:, width:]
+        if a.ndim == 1:
+            first, second = first[:, 0], second[:, 0]
+        return float(metric(y, first)) - float(metric(y, second))
+
+    out: dict[str, float | str] = dict(bootstrap_ci(difference, y_true, both, n_boot, alpha, seed, stratified))
+    out["verdict"] = "A beats B" if out["low"] > 0 else ("B beats A" if out["high"] < 0 else "level")
+    return out
+
+
+def seed_summary(values: ArrayLike) -> dict[str, float]:
+    """The course's aggregate over seeds: the median, with the smallest and largest value (min-max range)."""
+    v = _real_values(values, "values", "one number per seed").reshape(-1)
+    if v.size == 0:
+        raise ValueError("values is empty; pass one number per seed.")
+    return {"median": float(np.median(v)), "min": float(v.min()), "max": float(v.max()), "n": int(v.size)}
+
+
+def format_seeds(values: ArrayLike, digits: int = 3) -> str:
+    """'0.912 (0.905-0.920, 3 seeds)': the median and min-max over seeds, or '0.912 (1 seed)'."""
+    s = seed_summary(values)
+    if s["n"] == 1:
+        return f"{s['median']:.{digits}f} (1 seed)"
+    return f"{s['median']:.{digits}f} ({s['min']:.{digits}f}\u2013{s['max']:.{digits}f}, {s['n']} seeds)"
 
 
 # ----------------------------------------------------------------------------- calibration

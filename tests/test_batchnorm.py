@@ -14,8 +14,8 @@ from mlcourse import batchnorm  # noqa: E402
 
 
 def _nested(momentum: float = 0.99) -> keras.Model:
-    inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.BatchNormalization(momentum=momentum)],
-                             name="inner")
+    inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3),
+                              keras.layers.BatchNormalization(momentum=momentum)], name="inner")
     inputs = keras.Input((4,))
     x = keras.layers.BatchNormalization(momentum=0.5)(inner(inputs))
     return keras.Model(inputs, keras.layers.Dense(2)(x))

@@ -255,3 +255,60 @@ def test_cli_escapes_odd_file_names(results_env, capsys):
 
 def test_terminal_safe_keeps_lines_and_escapes_the_rest():
     assert benchmarks._terminal_safe("a\x1b[0m\nb\tc") == "a\\x1b[0m\nb\\tc"
+
+
+# ----------------------------------------------------------------------------- protocols beside every row
+
+
+def _proto(**changes):
+    kwargs = {"epochs": 20, "augmentation": "rotation, shift", "pretraining": "none", "seeds": [0, 1, 2],
+              "aggregate": "median (min-max)", "official": False}
+    kwargs.update(changes)
+    return benchmarks.protocol(**kwargs)
+
+
+def test_protocol_names_every_field_and_the_data_file():
+    p = _proto()
+    assert p == {"epochs": "20", "augmentation": "rotation, shift", "pretraining": "none", "seeds": "3 (0, 1, 2)",
+                 "aggregate": "median (min-max)", "data_file": "re-assembled"}
+    assert _proto(official=True, augmentation=False)["data_file"] == "official"
+    assert _proto(augmentation=False)["augmentation"] == "none"
+    assert benchmarks.format_protocol(p) == ("20 epochs | aug: rotation, shift | pretraining: none | "
+                                             "seeds: 3 (0, 1, 2), median (min-max) | re-assembled file")
+    assert benchmarks.format_protocol(None) == "protocol not recorded"
+
+
+@pytest.mark.parametrize("changes, word", [({"epochs": -1}, "epochs"), ({"epochs": True}, "epochs"),
+                                           ({"augmentation": ""}, "augmentation"),
+                                           ({"pretraining": None}, "pretraining"),
+                                           ({"seeds": []}, "seeds"), ({"seeds": "012"}, "seeds"),
+                                           ({"aggregate": 3}, "aggregate"), ({"official": "yes"}, "official")])
+def test_protocol_refuses_bad_fields_by_name(changes, word):
+    with pytest.raises(ValueError, match=word):
+        _proto(**changes)
+
+
+def test_compare_prints_a_protocol_under_every_row_and_a_verdict_against_our_ci():
+    text = benchmarks.compare("pneumoniamnist", 0.9, 0.95, "CNN", protocol=_proto(), auc_ci=(0.93, 0.97))
+    lines = text.splitlines()
+    for name in ("CNN", "ResNet-18 (28)", "auto-sklearn", "Google AutoML Vision"):
+        i = next(k for k, line in enumerate(lines) if line.startswith(name))
+        assert lines[i + 1].startswith("    ") and "epochs" in lines[i + 1] and "file" in lines[i + 1]
+    assert "re-assembled file" in text and "not disclosed" in text and "trained from scratch" in text
+    by_name = {line.split("  ")[0]: line for line in lines}
+    assert by_name["ResNet-18 (28)"].rstrip().endswith("level")          # 0.944 inside [0.93, 0.97]
+    assert by_name["Google AutoML Vision"].rstrip().endswith("ours below")  # 0.991 above it
+    high = benchmarks.compare("pneumoniamnist", 0.9, 0.97, auc_ci=(0.95, 0.99))
+    assert "ours above" in high and "beats" not in high
+    with pytest.raises(ValueError, match="auc_ci"):
+        benchmarks.compare("pneumoniamnist", 0.9, 0.95, auc_ci=(0.97, 0.93))
+
+
+def test_records_keep_their_protocol_and_the_table_prints_it(results_env):
+    benchmarks.record_results("11_cnn", [record(protocol=_proto())])
+    benchmarks.record_results("07_unsupervised", [record(chapter="07", model="k-means", acc=0.7, auc=0.75)])
+    table = benchmarks.results_table()
+    assert "re-assembled file" in table and "protocol not recorded" in table and "trained from scratch" in table
+    bad = dict(_proto(), data_file="mine")
+    with pytest.raises(ValueError, match="protocol"):
+        benchmarks.record_results("11_cnn", [record(protocol=bad)])

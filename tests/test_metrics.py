@@ -590,3 +590,34 @@ def test_numeric_arguments_refuse_strings_and_nan():
     _raises("alpha must be a number", M.bootstrap_ci, _auc, y, p, alpha="x")
     _raises("alpha must be finite", M.bootstrap_ci, _auc, y, p, alpha=float("nan"))
     _raises("seed must be a non-negative integer", M.bootstrap_ci, _auc, y, p, seed="x")
+
+
+# ----------------------------------------------------------------------------- paired comparisons, seeds
+
+
+def test_paired_bootstrap_separates_a_better_model_and_calls_a_copy_level():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    good, worse = y + rng.normal(0, 0.8, 400), y + rng.normal(0, 2.0, 400)
+
+    def auc(t, s):
+        return M.medmnist_auc(t, s, "binary-class")
+
+    res = M.paired_bootstrap_diff(auc, y, good, worse, n_boot=300)
+    assert res["estimate"] == pytest.approx(auc(y, good) - auc(y, worse))
+    assert 0 < res["low"] < res["estimate"] < res["high"] and res["verdict"] == "A beats B"
+    assert M.paired_bootstrap_diff(auc, y, worse, good, n_boot=300)["verdict"] == "B beats A"
+    assert M.paired_bootstrap_diff(auc, y, good, good + 1e-9 * rng.normal(size=400), n_boot=200)["verdict"] \
+        == "level"
+    two = M.paired_bootstrap_diff(auc, y, np.stack([-good, good], 1), np.stack([-worse, worse], 1), n_boot=300)
+    assert two["estimate"] == pytest.approx(res["estimate"]) and two["low"] == pytest.approx(res["low"])
+    with pytest.raises(ValueError, match="same cases"):
+        M.paired_bootstrap_diff(auc, y, good, worse[:-1])
+
+
+def test_seed_summary_is_the_median_with_the_range():
+    assert M.seed_summary([0.9, 0.7, 0.8]) == {"median": 0.8, "min": 0.7, "max": 0.9, "n": 3}
+    assert M.format_seeds([0.9, 0.7, 0.8]) == "0.800 (0.700\u20130.900, 3 seeds)"
+    assert M.format_seeds([0.91234], digits=2) == "0.91 (1 seed)"
+    with pytest.raises(ValueError, match="empty"):
+        M.seed_summary([])
