@@ -7,13 +7,15 @@ hundred steps to forget their initial values (mean 0, variance 1); a 546-image s
 gives 18 steps per epoch, so after ten epochs the averages are still far from the statistics the
 network was trained with, and the network often predicts one class for every image. Every builder
 in `mlcourse.models` therefore uses `BN_MOMENTUM` = 0.9.
+
+This module does not import Keras (so importing it before `mlcourse.setup()` prints nothing); the
+functions that take a model import it when called, by which time the model's Keras is loaded.
 """
 
 from __future__ import annotations
 
 import math
-
-import keras
+from typing import Any
 
 BN_MOMENTUM = 0.9
 
@@ -29,8 +31,10 @@ def check_bn_momentum(momentum: float) -> float:
     return float(momentum)
 
 
-def _batch_norm_layers(model: keras.Layer) -> list[keras.layers.BatchNormalization]:
+def _batch_norm_layers(model: Any) -> list[Any]:
     """Every BatchNormalization layer of a model, nested models included."""
+    import keras  # already loaded: the caller holds a Keras model
+
     found, todo = [], list(getattr(model, "layers", []))
     while todo:
         layer = todo.pop()
@@ -40,12 +44,12 @@ def _batch_norm_layers(model: keras.Layer) -> list[keras.layers.BatchNormalizati
     return found
 
 
-def bn_momenta(model: keras.Layer) -> list[float]:
+def bn_momenta(model: Any) -> list[float]:
     """The distinct momenta of a model's batch-norm layers, sorted (empty when it has none)."""
     return sorted({float(layer.momentum) for layer in _batch_norm_layers(model)})
 
 
-def set_bn_momentum(model: keras.Layer, momentum: float = BN_MOMENTUM) -> keras.Layer:
+def set_bn_momentum(model: Any, momentum: float = BN_MOMENTUM) -> Any:
     """Set the momentum of every batch-norm layer of a built model (before compiling it); returns the model."""
     momentum = check_bn_momentum(momentum)
     for layer in _batch_norm_layers(model):

@@ -38,3 +38,11 @@ def test_set_bn_momentum_changes_every_layer_and_returns_the_model():
 def test_bad_momenta_are_refused_with_the_range(bad):
     with pytest.raises(ValueError, match=r"bn_momentum must be a number in \[0, 1\)"):
         batchnorm.set_bn_momentum(_nested(), bad)
+
+
+def test_importing_the_module_does_not_import_keras():
+    import subprocess
+    import sys
+
+    code = "import sys, mlcourse.batchnorm; assert 'keras' not in sys.modules, 'keras imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
