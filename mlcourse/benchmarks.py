@@ -226,12 +226,10 @@ def _with_protocols(table: list[str], protocols: Sequence[str]) -> list[str]:
     return out
 
 
-def _verdict(ci: tuple[float, float] | None, value: float) -> str:
-    """'above' / 'below' when the published value lies outside our CI, else 'level'."""
-    if ci is None:
-        return ""
+def _verdict(ci: tuple[float, float], value: float) -> str:
+    """Where a published value lies against our CI: 'ours above' (below the CI), 'ours below', else 'level'."""
     low, high = ci
-    return "above" if low > value else ("below" if high < value else "level")
+    return "ours above" if low > value else ("ours below" if high < value else "level")
 
 
 def compare(
@@ -273,9 +271,8 @@ def compare(
         if row is None:
             missing.append(method)
             continue
-        verdict = {"above": "ours above", "below": "ours below", "level": "level", "": ""}[_verdict(auc_ci, row["auc"])]
         body.append([row["method"], _fmt(row["acc"]), _fmt(row["auc"]), _signed(auc - row["auc"])]
-                    + ([verdict] if auc_ci else []))
+                    + ([_verdict(auc_ci, row["auc"])] if auc_ci else []))
         protocols.append(format_protocol(PUBLISHED_PROTOCOLS.get(row["method"])))
     lines = [f"{name} (test split)"]
     lines += _with_protocols(_table(header, body, [False, True, True, True] + ([False] if auc_ci else [])), protocols)
