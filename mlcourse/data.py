@@ -57,10 +57,6 @@ class InvalidFileError(DataError):
     """A local file is not a usable MedMNIST file; the message names the failed check."""
 
 
-class UnofficialFileWarning(UserWarning):
-    """A local file differs from the official release but has the official structure."""
-
-
 class NonCommercialLicenseWarning(UserWarning):
     """The subset may not be used commercially (DermaMNIST, CC BY-NC 4.0)."""
 
@@ -629,6 +625,20 @@ def _announce(flag: str) -> None:
                       NonCommercialLicenseWarning, stacklevel=3)
 
 
+_NOTED: set[tuple[str, str]] = set()
+
+
+def _note_unofficial(path: Path, entry: dict) -> None:
+    """Print one line, once per file and session, saying that a valid local file is not the official one."""
+    key = (str(Path(path).resolve()), md5sum(path))
+    if key in _NOTED:
+        return
+    _NOTED.add(key)
+    print(f"Note: {display_path(path)} is not the official {entry['name']} file (MD5 {key[1][:8]}..., official "
+          f"{entry['md5'][:8]}...) but has its structure; ds.official is False, and published numbers were "
+          f"computed on the official file.")
+
+
 def load(flag: str, size: int = 28, *, data_dir: str | os.PathLike | None = None,
          mirrors: Iterable[str | os.PathLike] | None = None, download: bool = True,
          timeout: float = 60.0, retries: int = 3, deadline: float | None = None) -> MedMNIST:
@@ -649,11 +659,7 @@ def load(flag: str, size: int = 28, *, data_dir: str | os.PathLike | None = None
         path = _download(flag, size, target, timeout=timeout, retries=retries, deadline=deadline)
     arrays, official = _read_checked(path, flag, size)
     if not official:
-        warnings.warn(
-            f"{display_path(path)} differs from the official {entry['name']} file (its MD5 is "
-            f"{md5sum(path)}, the official one {entry['md5']}). Its keys, shapes, dtypes, split sizes and "
-            f"label range are the official ones, so it is loaded; published benchmark numbers were "
-            f"computed on the official file.", UnofficialFileWarning, stacklevel=2)
+        _note_unofficial(path, entry)
     _announce(entry["flag"])
     return MedMNIST(flag=entry["flag"], size=entry["size"], info=entry, path=path, official=official,
                     **{s: (arrays[f"{s}_images"], arrays[f"{s}_labels"]) for s in SPLITS})

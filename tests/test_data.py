@@ -341,13 +341,18 @@ def test_download_false_explains_where_it_looked(tmp_path):
 # ----------------------------------------------------------------------------- local files
 
 
-def test_unofficial_but_valid_file_loads_with_warning(tmp_path):
+def test_unofficial_but_valid_file_loads_with_one_short_note(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(data, "_NOTED", set())
     path = tmp_path / "breastmnist.npz"
     path.write_bytes(make_npz(seed=1))
-    with pytest.warns(data.UnofficialFileWarning) as record:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")              # a note, not a warning box per load
         ds = data.load(FLAG, data_dir=tmp_path, download=False)
-    message = str(record[0].message)
-    assert "breastmnist.npz" in message and data.info(FLAG)["md5"] in message
+        data.load(FLAG, data_dir=tmp_path, download=False)
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Note:")]
+    assert len(notes) == 1, "one line per file and session"
+    assert "breastmnist.npz is not the official BreastMNIST file" in notes[0]
+    assert data.info(FLAG)["md5"][:8] in notes[0] and "ds.official is False" in notes[0]
     assert not ds.official and ds.val[0].shape == (78, 28, 28)
 
 
@@ -399,13 +404,12 @@ def test_web_page_or_junk_saved_as_npz_gets_safe_advice(tmp_path, body, what):
 @pytest.mark.skipif(not SHARED.is_dir(), reason="the course's shared data folder is not beside the repo")
 @pytest.mark.parametrize("flag, official", [("retinamnist", True), ("adrenalmnist3d", True),
                                             ("breastmnist", False), ("pneumoniamnist", False)])
-def test_the_real_offline_copies(tmp_path, flag, official):
+def test_the_real_offline_copies(tmp_path, flag, official, capsys, monkeypatch):
+    monkeypatch.setattr(data, "_NOTED", set())
     shutil.copy(SHARED / f"{flag}.npz", tmp_path)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        ds = data.load(flag, data_dir=tmp_path, download=False)
-    unofficial = [w for w in caught if issubclass(w.category, data.UnofficialFileWarning)]
-    assert ds.official is official and bool(unofficial) is not official
+    ds = data.load(flag, data_dir=tmp_path, download=False)
+    noted = "is not the official" in capsys.readouterr().out
+    assert ds.official is official and noted is not official
     assert data.verify_file(tmp_path / f"{flag}.npz", flag) == ("official" if official else "unofficial")
     x, y = ds.test
     assert x.shape[0] == data.info(flag)["n_samples"]["test"] == y.shape[0]
@@ -428,7 +432,6 @@ def test_licence_and_citation_printed_once(tmp_path, capsys, monkeypatch):
 def test_dermamnist_warns_non_commercial(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(data, "_ANNOUNCED", set())
     (tmp_path / "dermamnist.npz").write_bytes(make_npz("dermamnist", seed=3))
-    warnings.simplefilter("ignore", data.UnofficialFileWarning)
     with pytest.warns(data.NonCommercialLicenseWarning, match="non-commercial"):
         data.load("dermamnist", data_dir=tmp_path, download=False)
     assert "CC BY-NC 4.0" in capsys.readouterr().out
