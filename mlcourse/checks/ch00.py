@@ -1,4 +1,4 @@
-"""Checks of chapter 00 (welcome): data-set facts and a first small function."""
+"""Checks of chapter 00 (welcome): data-set facts, a first small function and a first DICOM header."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from mlcourse import data
-from mlcourse.exercises import as_number, exercise, fail
+from mlcourse.exercises import as_number, call_student, exercise, fail
 
 
 @exercise("00.1", "numeric", "prevalence of pneumonia in the PneumoniaMNIST test split")
@@ -53,3 +53,60 @@ def _check_00_3(fn: Any) -> None:
                  "only classes that occur should appear; np.unique helps")
         if any(abs(got[k] - v) > 1e-9 for k, v in expected.items()):
             fail(f"For {what} the fractions are wrong.", "divide each count by the total number of labels")
+
+
+def _dicom_case(rows: int | None, columns: int | None, spacing: Any) -> Any:
+    """A header-only pydicom Dataset with the given size and PixelSpacing (None: the tag is absent)."""
+    from pydicom.dataset import Dataset
+
+    ds = Dataset()
+    ds.Modality = "CT"
+    if rows is not None:
+        ds.Rows = rows
+    if columns is not None:
+        ds.Columns = columns
+    if spacing is not None:
+        ds.PixelSpacing = list(spacing)
+    return ds
+
+
+@exercise("00.4", "code", "the field of view of a DICOM image in mm")
+def _check_00_4(fn: Any) -> None:
+    if not callable(fn):
+        fail("Pass the function itself (field_of_view_mm), not its result.")
+    known = [
+        ((512, 400, ["0.5", "0.8"]), (256.0, 320.0), "a 512-row, 400-column image with 0.5 mm rows and 0.8 mm columns"),
+        ((64, 64, [0.3125, 0.3125]), (20.0, 20.0), "a 64×64 MR slice with 0.3125 mm pixels"),
+        ((300, 1000, [0.2, 0.1]), (60.0, 100.0), "a wide 300×1000 image with 0.2 mm × 0.1 mm pixels"),
+    ]
+    for (rows, columns, spacing), expected, what in known:
+        got = call_student(fn, what, _dicom_case(rows, columns, spacing),
+                           hint="Rows, Columns and PixelSpacing are attributes of the Dataset")
+        if got is None:
+            fail(f"For {what} your function returned None, though the pixel size is known.")
+        try:
+            values = tuple(float(v) for v in got)
+        except (TypeError, ValueError):
+            fail(f"For {what} your function returned {type(got).__name__}, not a pair (height_mm, width_mm).")
+        if len(values) != 2:
+            fail(f"For {what} your function returned {len(values)} numbers, not two (height_mm, width_mm).")
+        if np.allclose(values, expected, rtol=1e-9):
+            continue
+        if np.allclose(values, expected[::-1], rtol=1e-9):
+            fail(f"For {what} the two numbers come in the wrong order.", "return (height, width): rows first")
+        (row_mm, col_mm) = (float(v) for v in spacing)
+        if np.allclose(values, (rows * col_mm, columns * row_mm), rtol=1e-9) or \
+                np.allclose(values, (columns * row_mm, rows * col_mm), rtol=1e-9):
+            fail(f"For {what} each size is multiplied by the other axis's spacing.",
+                 "PixelSpacing is (spacing between rows, spacing between columns); the height spans the rows")
+        if np.allclose(values, (rows, columns)) or np.allclose(values, (row_mm, col_mm)):
+            fail(f"For {what} the result is not in mm.", "multiply each number of pixels by its pixel spacing")
+        fail(f"For {what} the field of view is wrong.", "number of pixels along an axis × pixel spacing along it")
+    unknown = [((480, 640, None), "an ultrasound frame without a PixelSpacing tag"),
+               ((1955, 1841, [0, 0]), "a radiograph whose PixelSpacing is 0 × 0 (unknown)")]
+    for (rows, columns, spacing), what in unknown:
+        got = call_student(fn, what, _dicom_case(rows, columns, spacing),
+                           hint="a tag can be missing: ds.get(keyword) returns None instead of raising")
+        if got is not None:
+            fail(f"For {what} your function returned {got!r}; a size it cannot know should be None.",
+                 "return None when PixelSpacing is absent or not positive")

@@ -1,4 +1,5 @@
-"""Checks of chapter 01 (medical images in Python): Hounsfield units, windowing, patient-level splits."""
+"""Checks of chapter 01 (medical images in Python): raw DICOM words to HU, volumes from voxel spacing,
+patient-level splits."""
 
 from __future__ import annotations
 
@@ -6,72 +7,183 @@ from typing import Any
 
 import numpy as np
 
-from mlcourse.exercises import exercise, fail
+from mlcourse.exercises import call_student, exercise, fail
 
 
-@exercise("01.1", "numeric", "Hounsfield units of water and air")
-def _check_01_1(answer: Any) -> None:
+def _as_float_array(got: Any, what: str) -> np.ndarray:
     try:
-        values = [float(v) for v in answer]
+        return np.asarray(got, dtype=float)
     except (TypeError, ValueError):
-        fail("Exercise 01.1: expected a pair of numbers (water, air).", "write answer_01_1 = (hu_water, hu_air)")
-    if len(values) != 2:
-        fail(f"Exercise 01.1: expected two numbers (water, air), got {len(values)}.")
-    water, air = values
-    if abs(water + 1000) < 1 and abs(air) < 1:
-        fail("The two values are swapped.", "the order is (water, air)")
-    if abs(water - 1024) < 1 or abs(air - 24) < 1:
-        fail("Those look like stored pixel values of one particular file, not Hounsfield units.",
-             "the Hounsfield scale itself does not depend on the scanner's rescale intercept")
-    if abs(water) >= 1:
-        fail("The value for water is wrong.",
-             "the Hounsfield scale is built around water: HU = 1000 (mu - mu_water) / (mu_water - mu_air)")
-    if abs(air + 1000) >= 1:
-        fail("The value for air is wrong.", "put mu = mu_air into the definition of the HU")
+        fail(f"For {what} your function did not return an array of numbers.")
+    raise AssertionError  # unreachable
 
 
-def _reference_window(x: np.ndarray, center: float, width: float) -> np.ndarray:
-    return np.clip((np.asarray(x, dtype=float) - (center - width / 2)) / width, 0, 1)
+# ----------------------------------------------------------------------------- 01.1
 
 
-@exercise("01.2", "code", "window/level as a function")
-def _check_01_2(fn: Any) -> None:
-    if not callable(fn):
-        fail("Pass the function itself (window), not its result.")
-    cases = [
-        (np.array([-160.0, -60.0, 40.0, 140.0, 240.0]), 40, 400, "values inside a soft-tissue window (40, 400)"),
-        (np.array([-3000.0, -1000.0, 500.0, 3000.0]), 40, 400, "values far outside the window"),
-        (np.array([[-1350, -600], [150, 0]], dtype=np.int16), -600, 1500, "a 2x2 int16 image in the lung window"),
-        (np.array([0, 10, 20, 255], dtype=np.uint8), 20, 20, "uint8 pixels (beware integer arithmetic)"),
+def _reference_hu(raw: np.ndarray, bits: int, representation: int, slope: float, intercept: float) -> np.ndarray:
+    value = np.asarray(raw).astype(np.int64) & ((1 << bits) - 1)
+    if representation == 1:
+        value = np.where(value >= 1 << (bits - 1), value - (1 << bits), value)
+    return slope * value.astype(np.float64) + intercept
+
+
+def _hu_cases() -> list[tuple[np.ndarray, int, int, float, float, str]]:
+    u16 = np.uint16
+    return [
+        (np.array([0x0000, 0x0FFF, 0xF123, 0x1800], dtype=u16), 12, 0, 1.0, -1024.0,
+         "12 bits stored, unsigned, with other data in the 4 unused high bits, intercept -1024"),
+        (np.array([[0x0FFF, 0x0800], [0x07FF, 0x0000]], dtype=u16), 12, 1, 1.0, 0.0,
+         "a 2x2 image of 12-bit signed values (PixelRepresentation 1), slope 1, intercept 0"),
+        (np.array([0xFC18, 0x0028, 0x8000], dtype=u16), 16, 1, 1.0, 0.0,
+         "16 bits stored, signed, read as uint16 words"),
+        (np.array([0, 2000, 65535], dtype=u16), 16, 0, 0.5, -1000.0,
+         "16-bit unsigned values with slope 0.5 and intercept -1000"),
+        (np.array([3, 1020, 1023], dtype=u16), 10, 1, 2.0, 10.0,
+         "10-bit signed values with slope 2 and intercept 10"),
     ]
-    for image, center, width, what in cases:
-        expected = _reference_window(image, center, width)
-        got = fn(image.copy(), center, width)
-        try:
-            got = np.asarray(got, dtype=float)
-        except (TypeError, ValueError):
-            fail(f"For {what} your function did not return an array of numbers.")
-        if got.shape != image.shape:
-            fail(f"For {what} the output has shape {got.shape}, not the input's shape {image.shape}.")
-        if np.allclose(got, expected, atol=1e-6):
+
+
+def _hu_diagnosis(got: np.ndarray, raw: np.ndarray, bits: int, rep: int, slope: float, intercept: float,
+                  what: str) -> None:
+    """Name the typical mistake behind a wrong result, or say generally that it is wrong."""
+    raw64 = raw.astype(np.int64)
+    masked = raw64 & ((1 << bits) - 1)
+    signed = np.where(masked >= 1 << (bits - 1), masked - (1 << bits), masked) if rep == 1 else masked
+    expected = slope * signed + intercept
+
+    def same(candidate: np.ndarray) -> bool:
+        return candidate.shape == got.shape and np.allclose(got, candidate, atol=1e-6)
+
+    if not np.array_equal(masked, raw64) and (same(slope * raw64 + intercept)
+                                              or same(slope * raw64.astype(np.uint16).view(np.int16) + intercept)):
+        fail(f"For {what} the bits above bits_stored changed the result.",
+             "keep only the lowest bits_stored bits of each word (a bit mask) before anything else")
+    if rep == 1 and (same(slope * masked + intercept)
+                     or same(slope * masked.astype(np.uint16).view(np.int16) + intercept)):
+        fail(f"For {what} negative stored values came out as large positive numbers.",
+             "PixelRepresentation 1 means two's complement in bits_stored bits: the sign bit is bit "
+             "bits_stored - 1, not bit 15 of the word")
+    if same(slope * (signed + intercept)):
+        fail(f"For {what} the intercept was added before multiplying by the slope.",
+             "HU = slope * stored + intercept")
+    if same(signed + intercept) or same(slope * signed):
+        fail(f"For {what} the slope or the intercept was not applied.", "HU = slope * stored + intercept")
+    if same(np.floor(expected)) or same(np.trunc(expected)) or same(np.round(expected)):
+        fail(f"For {what} the results were rounded to whole numbers.",
+             "compute in floating point: a slope such as 0.5 gives fractional values")
+    if np.any(expected < 0) and np.all(got >= 0) and np.nanmax(got) > 30000:
+        fail(f"For {what} negative values wrapped around to large positive ones.",
+             "unsigned integer arithmetic cannot hold negative numbers; convert to a signed or float type first")
+    fail(f"For {what} the values are wrong.",
+         "mask the stored bits, apply the sign if PixelRepresentation is 1, then slope * value + intercept")
+
+
+@exercise("01.1", "code", "raw DICOM pixel words to Hounsfield units")
+def _check_01_1(fn: Any) -> None:
+    if not callable(fn):
+        fail("Pass the function itself (stored_to_hu), not its result.")
+    for raw, bits, rep, slope, intercept, what in _hu_cases():
+        got = call_student(fn, what, raw.copy(), bits, rep, slope, intercept,
+                           hint="the words arrive as uint16; convert them before doing arithmetic")
+        got = _as_float_array(got, what)
+        if got.shape != raw.shape:
+            fail(f"For {what} the output has shape {got.shape}, not the input's shape {raw.shape}.")
+        if np.allclose(got, _reference_hu(raw, bits, rep, slope, intercept), atol=1e-6):
             continue
-        if np.nanmax(got) > 1 + 1e-9 or np.nanmin(got) < -1e-9:
-            if np.allclose(got, 255 * expected, atol=1e-3):
-                fail(f"For {what} the values run from 0 to 255.", "return values in [0, 1], not grey levels")
-            fail(f"For {what} some values lie outside [0, 1].", "values beyond the window edges must be clipped")
-        if np.allclose(got, np.clip((image.astype(float) - center) / width, 0, 1), atol=1e-6):
-            fail(f"For {what} the window seems to start at the centre.",
-                 "the window runs from center - width/2 to center + width/2")
-        fail(f"For {what} the values are wrong.",
-             "map the lower edge of the window to 0 and the upper edge to 1, linearly")
-    for bad_width in (0, -400):
+        _hu_diagnosis(got, raw, bits, rep, slope, intercept, what)
+    words = np.array([1, 2], dtype=np.uint16)
+    for args, what in [((0, 0), "bits_stored=0"), ((17, 0), "bits_stored=17"), ((12, 2), "pixel_representation=2")]:
         try:
-            fn(np.zeros(3), 40, bad_width)
+            fn(words.copy(), *args, 1.0, 0.0)
         except ValueError:
             continue
+        except NotImplementedError:
+            raise
         except Exception as err:  # noqa: BLE001 - we report what was raised
-            fail(f"With width={bad_width} your function raised {type(err).__name__}, not ValueError.")
-        fail(f"With width={bad_width} your function did not raise ValueError.", "a window must have a positive width")
+            fail(f"With {what} your function raised {type(err).__name__}, not ValueError.")
+        fail(f"With {what} your function did not raise ValueError.",
+             "bits_stored must be 1 to 16 and pixel_representation 0 or 1; refuse anything else")
+
+
+# ----------------------------------------------------------------------------- 01.2
+
+
+def _volume_cases() -> list[tuple[np.ndarray, tuple[float, float, float], str]]:
+    rng = np.random.default_rng(11)
+    box = np.zeros((6, 10, 8), dtype=bool)
+    box[1:5, 2:9, 3:7] = True                                   # 4 * 7 * 4 = 112 voxels
+    labels = np.zeros((5, 5, 5), dtype=np.uint8)
+    labels[:2] = 1
+    labels[3:, :3] = 7                                          # any non-zero label is inside
+    soft = rng.random((4, 6, 5))                                # a probability map (partial volumes)
+    soft[soft < 0.3] = 0.0
+    many = np.ones((40, 40, 40), dtype=np.uint8)                # 64,000 voxels stored as uint8
+    return [
+        (box, (1.0, 1.0, 1.0), "a boolean box of 112 voxels of 1 mm"),
+        (box, (5.0, 0.7, 0.7), "the same box with 5 mm slices and 0.7 mm pixels"),
+        (soft, (2.0, 1.5, 1.0), "a probability map with values between 0 and 1"),
+        (many, (0.5, 0.5, 0.5), "a uint8 mask of 64,000 voxels of 0.5 mm"),
+        (labels.astype(bool) * 1.0, (3.0, 2.0, 1.0), "a 0/1 float mask with anisotropic voxels"),
+    ]
+
+
+def _reference_volume(fractions: np.ndarray, spacing: tuple[float, float, float]) -> float:
+    return float(np.asarray(fractions, dtype=float).sum() * np.prod(spacing) / 1000.0)
+
+
+@exercise("01.2", "code", "a tissue volume in millilitres from voxel spacing")
+def _check_01_2(fn: Any) -> None:
+    if not callable(fn):
+        fail("Pass the function itself (volume_ml), not its result.")
+    for fractions, spacing, what in _volume_cases():
+        got = call_student(fn, what, fractions.copy(), spacing)
+        try:
+            value = float(got)
+        except (TypeError, ValueError):
+            fail(f"For {what} your function returned {type(got).__name__}, not a single number.")
+        expected = _reference_volume(fractions, spacing)
+        if abs(value - expected) <= 1e-6 * max(1.0, abs(expected)):
+            continue
+        f = np.asarray(fractions, dtype=float)
+        voxel = float(np.prod(spacing))
+        if abs(value - 1000 * expected) <= 1e-6 * max(1.0, 1000 * abs(expected)):
+            fail(f"For {what} the result is in cubic millimetres.", "1 mL = 1 cm³ = 1000 mm³")
+        if abs(value - f.size * voxel / 1000) < 1e-9 and f.size != f.sum():
+            fail(f"For {what} every voxel of the array was counted, inside or not.",
+                 "only the voxels of the tissue count (weighted by their fraction)")
+        counts = (np.count_nonzero(f), np.count_nonzero(f >= 0.5), np.count_nonzero(f > 0.5))
+        if any(abs(value - c * voxel / 1000) < 1e-9 for c in counts):
+            fail(f"For {what} the map was thresholded, so partial voxels counted as whole or as nothing.",
+                 "a value of 0.3 means that 30 % of the voxel is tissue: add the fractions")
+        partial = (spacing[1] * spacing[2], spacing[0] * spacing[1], spacing[0])
+        if any(abs(value - f.sum() * area / 1000) < 1e-9 for area in partial):
+            fail(f"For {what} not all three voxel dimensions were used.",
+                 "a voxel's volume is the product of its three spacings, slice thickness included")
+        if abs(value - f.sum() * sum(spacing) / 1000) < 1e-9:
+            fail(f"For {what} the spacings were added.", "a voxel's volume is the product of its three spacings")
+        fail(f"For {what} the volume is wrong.", "sum of the fractions × volume of one voxel, in mL")
+    mask = np.ones((2, 2, 2))
+    bad = [((mask, (1.0, 1.0)), "two spacings for a 3-D map"),
+           ((mask, (1.0, 0.0, 1.0)), "a spacing of 0 mm"),
+           ((mask, (1.0, -1.0, 1.0)), "a negative spacing"),
+           ((np.ones((3, 3)), (1.0, 1.0, 1.0)), "a 2-D array"),
+           ((mask * 2.0, (1.0, 1.0, 1.0)), "values above 1"),
+           ((mask * -0.5, (1.0, 1.0, 1.0)), "negative values")]
+    for args, what in bad:
+        try:
+            fn(*args)
+        except ValueError:
+            continue
+        except NotImplementedError:
+            raise
+        except Exception as err:  # noqa: BLE001 - we report what was raised
+            fail(f"With {what} your function raised {type(err).__name__}, not ValueError.")
+        fail(f"With {what} your function did not raise ValueError.",
+             "check that the map is 3-D with values in [0, 1] and that there are three positive spacings")
+
+
+# ----------------------------------------------------------------------------- 01.3
 
 
 def _patient_cases():
