@@ -1,4 +1,4 @@
-"""Checks of chapter 07 (unsupervised learning): PCA variance, cluster purity, GMM responsibilities."""
+"""Checks of chapter 07 (unsupervised learning): PCA variance, cluster purity, the E-step and M-step of a GMM."""
 
 from __future__ import annotations
 
@@ -102,3 +102,104 @@ def _check_07_3(fn: Any) -> None:
             fail(f"For {what} the responsibilities are wrong.",
                  "the Gaussian density is exp(-(x - mu)^2 / (2 var)) / sqrt(2 pi var); var is a variance, "
                  "not a standard deviation")
+
+
+def _m_step(x: np.ndarray, resp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reference M-step of a Gaussian mixture with full covariances (used to judge answers, never shown)."""
+    x = np.asarray(x, dtype=float)
+    resp = np.asarray(resp, dtype=float)
+    nk = resp.sum(axis=0)
+    means = resp.T @ x / nk[:, None]
+    diffs = x[None, :, :] - means[:, None, :]                       # (K, n, d)
+    covs = np.einsum("nk,kni,knj->kij", resp, diffs, diffs) / nk[:, None, None]
+    return nk / len(x), means, covs
+
+
+def _m_step_cases() -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """Hidden inputs: soft and hard responsibilities, one to three dimensions, two to four components."""
+    rng = np.random.default_rng(7)
+    x1 = np.array([[0.1], [0.4], [0.5], [0.8], [0.9], [1.3]])
+    r1 = np.array([[0.9, 0.1], [0.7, 0.3], [0.6, 0.4], [0.3, 0.7], [0.2, 0.8], [0.05, 0.95]])
+    x2 = rng.normal(size=(40, 2)) @ np.array([[1.0, 0.6], [0.0, 0.8]]) + np.array([2.0, -1.0])
+    r2 = rng.dirichlet(np.ones(3), size=40)
+    x3 = rng.normal(size=(30, 3)) * np.array([1.0, 2.0, 0.5])
+    hard = np.zeros((30, 4))
+    hard[np.arange(30), np.arange(30) % 4] = 1.0
+    return [(x1, r1, "six 1-D intensities and two components (soft responsibilities)"),
+            (x2, r2, "40 correlated 2-D points and three components (soft responsibilities)"),
+            (x3, hard, "30 3-D points with hard 0/1 responsibilities and four components")]
+
+
+def _as_triple(got: Any, what: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The student's (weights, means, covariances) as float arrays, or feedback on the form."""
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        fail(f"For {what} your function returned {type(got).__name__}; return a tuple (weights, means, covariances).")
+    try:
+        return tuple(np.asarray(part, dtype=float) for part in got)  # type: ignore[return-value]
+    except (TypeError, ValueError):
+        fail(f"For {what} one of the three results is not an array of numbers.")
+
+
+def _diagnose_m_step(x: np.ndarray, resp: np.ndarray, weights: np.ndarray, means: np.ndarray, covs: np.ndarray,
+                     what: str) -> None:
+    """Name the typical mistake behind a wrong M-step, or fail generically."""
+    n, k = resp.shape
+    ref_w, ref_mu, ref_cov = _m_step(x, resp)
+    nk = resp.sum(axis=0)
+    hard = np.eye(k)[resp.argmax(axis=1)]
+    if not np.allclose(hard, resp) and np.allclose(means, _m_step(x, hard)[1], atol=1e-8):
+        fail(f"For {what} the update uses hard assignments (the argmax), as k-means does.",
+             "EM keeps the soft responsibilities: every point counts for every component")
+    if not np.allclose(weights, ref_w, atol=1e-8):
+        if np.allclose(weights, nk, atol=1e-8):
+            fail(f"For {what} the weights are effective counts, not proportions: they do not sum to 1.",
+                 "a weight is a share of all n points")
+        if np.allclose(weights, 1 / k):
+            fail(f"For {what} the weights are all equal; they must follow the responsibilities.")
+        fail(f"For {what} the mixing weights are wrong.", "sum each column of the responsibilities")
+    if not np.allclose(means, ref_mu, atol=1e-8):
+        if np.allclose(means, np.broadcast_to(x.mean(axis=0), means.shape), atol=1e-8):
+            fail(f"For {what} every component got the mean of all points.",
+                 "weight each point by its responsibility for that component")
+        if np.allclose(means, resp.T @ x, atol=1e-8) or np.allclose(means, resp.T @ x / n, atol=1e-8):
+            fail(f"For {what} the means are weighted sums with the wrong normalisation.",
+                 "divide by the effective number of points of the component, not by 1 or n")
+        fail(f"For {what} the means are wrong.", "a responsibility-weighted average of the points")
+    if not np.allclose(covs, ref_cov, atol=1e-8):
+        ratio_minus_one = (nk - 1) / nk
+        if np.allclose(covs * ratio_minus_one[:, None, None], ref_cov, atol=1e-8):
+            fail(f"For {what} the covariances carry an N_k - 1 correction.",
+                 "the maximum-likelihood estimate divides by the effective count itself")
+        if np.allclose(covs * (n / nk)[:, None, None], ref_cov, atol=1e-8):
+            fail(f"For {what} the covariances are divided by n, the number of all points.",
+                 "normalise each component by its own effective count")
+        uncentred = np.einsum("nk,ni,nj->kij", resp, x, x) / nk[:, None, None]
+        if np.allclose(covs, uncentred, atol=1e-8):
+            fail(f"For {what} the covariances are second moments about the origin, not about the means.",
+                 "subtract the component's new mean from every point first")
+        diag = np.einsum("kii->ki", ref_cov)
+        if x.shape[1] > 1 and np.allclose(np.einsum("kii->ki", covs), diag, atol=1e-8):
+            fail(f"For {what} only the variances (the diagonal) are right.",
+                 "a full covariance matrix has the products of different coordinates off the diagonal")
+        if np.allclose(covs**2, ref_cov, atol=1e-8):
+            fail(f"For {what} the spreads look like standard deviations, not (co)variances.")
+        fail(f"For {what} the covariances are wrong.",
+             "a responsibility-weighted average of the outer products of the centred points")
+
+
+@exercise("07.4", "code", "the M-step of a Gaussian mixture")
+def _check_07_4(fn: Any) -> None:
+    if not callable(fn):
+        fail("Pass the function itself (m_step), not its result.")
+    for x, resp, what in _m_step_cases():
+        got = call_student(fn, what, x.copy(), resp.copy(),
+                           hint="X has one row per point, resp one row per point and one column per component")
+        weights, means, covs = _as_triple(got, what)
+        k, d = resp.shape[1], x.shape[1]
+        for name, arr, shape in (("weights", weights, (k,)), ("means", means, (k, d)),
+                                 ("covariances", covs, (k, d, d))):
+            if arr.shape != shape:
+                fail(f"For {what} {name} has shape {arr.shape}; with K components in d dimensions it should have "
+                     f"shape {'(K,)' if name == 'weights' else '(K, d)' if name == 'means' else '(K, d, d)'}.",
+                     "resp has shape (n, K): sum over axis 0 for per-component quantities")
+        _diagnose_m_step(x, resp, weights, means, covs, what)
