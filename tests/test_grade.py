@@ -30,26 +30,35 @@ CELL_TIMEOUT_S = 4.0
 IDS = ["04.1", "04.2", "04.3", "04.4"]
 SETUP = "import numpy as np\n\nfrom mlcourse.exercises import check"
 RIGHT = {
-    "04.1": ("def svm_objective(w, b, X, y, C):\n"
-             "    s = 2 * np.asarray(y, dtype=float).ravel() - 1\n"
-             "    hinge = np.maximum(0.0, 1.0 - s * (X @ w + b))\n"
-             "    return 0.5 * w @ w + C * hinge.sum()\n\n\n"
-             'check("04.1", svm_objective)'),
+    "04.1": ("def logistic_gradient(w, b, X, y, lam):\n"
+             "    y = np.asarray(y, dtype=float).ravel()\n"
+             "    r = 1 / (1 + np.exp(-(X @ w + b))) - y\n"
+             "    return X.T @ r / len(y) + lam * w, r.mean()\n\n\n"
+             'check("04.1", logistic_gradient)'),
     "04.2": 'answer_04_2 = 2 / np.linalg.norm([3.0, 4.0])\ncheck("04.2", answer_04_2)',
     "04.3": ("def rbf_kernel(A, B, gamma):\n"
              "    d2 = ((A[:, None, :] - B[None, :, :]) ** 2).sum(axis=2)\n"
              "    return np.exp(-gamma * d2)\n\n\n"
              'check("04.3", rbf_kernel)'),
-    "04.4": 'answer_04_4 = "b"\ncheck("04.4", answer_04_4)',
+    "04.4": ("def fit_logistic(X, y, lam, lr, epochs):\n"
+             "    y = np.asarray(y, dtype=float).ravel()\n"
+             "    w, b = np.zeros(X.shape[1]), 0.0\n"
+             "    for _ in range(epochs):\n"
+             "        r = 1 / (1 + np.exp(-(X @ w + b))) - y\n"
+             "        w, b = w - lr * (X.T @ r / len(y) + lam * w), b - lr * r.mean()\n"
+             "    return w, b\n\n\n"
+             'check("04.4", fit_logistic)'),
 }
-WRONG_04_1 = RIGHT["04.1"].replace("hinge.sum()", "hinge.mean()")  # "You averaged the hinge losses."
+WRONG_04_1 = RIGHT["04.1"].replace("X.T @ r / len(y)", "X.T @ r")  # "The data part of grad_w is n times too large"
 WRONG_04_2 = 'answer_04_2 = 1 / np.linalg.norm([3.0, 4.0])\ncheck("04.2", answer_04_2)'  # one margin line only
+WRONG_04_4 = RIGHT["04.4"].replace("b - lr * r.mean()", "b")  # "The bias never moves from 0."
 BLANK = {
-    "04.1": 'def svm_objective(w, b, X, y, C):\n    # YOUR CODE HERE\n    raise NotImplementedError\n\n\n'
-            'check("04.1", svm_objective)',
+    "04.1": 'def logistic_gradient(w, b, X, y, lam):\n    # YOUR CODE HERE\n    raise NotImplementedError\n\n\n'
+            'check("04.1", logistic_gradient)',
     "04.2": '# YOUR CODE HERE\nraise NotImplementedError\ncheck("04.2", answer_04_2)',
     "04.3": 'rbf_kernel = None\ncheck("04.3", rbf_kernel)',
-    "04.4": 'answer_04_4 = ...\ncheck("04.4", answer_04_4)',
+    "04.4": 'def fit_logistic(X, y, lam, lr, epochs):\n    # YOUR CODE HERE\n    raise NotImplementedError\n\n\n'
+            'check("04.4", fit_logistic)',
 }
 
 
@@ -87,7 +96,7 @@ def graded(tmp_path_factory):
     victim = base / "victim.txt"
     victim.write_text("instructor's file")
     write(sub, "alice.ipynb", chapter04())
-    write(sub, "bob.ipynb", chapter04(**{"04_1": WRONG_04_1, "04_2": WRONG_04_2, "04_4": 'check("04.4", "a")'}))
+    write(sub, "bob.ipynb", chapter04(**{"04_1": WRONG_04_1, "04_2": WRONG_04_2, "04_4": WRONG_04_4}))
     write(sub, "carol.ipynb", chapter04(**{k.replace(".", "_"): v for k, v in BLANK.items()}))
     write(sub, "dan.ipynb", chapter04(**{
         "04_2": 'while True:\n    pass\ncheck("04.2", 0.4)',  # interrupted before check()
@@ -137,7 +146,7 @@ def test_right_and_wrong_answers(graded):
     subs = graded[0]
     assert statuses(subs["alice"]) == ["correct"] * 4 and subs["alice"].correct == 4
     assert statuses(subs["bob"]) == ["wrong", "wrong", "correct", "wrong"]
-    assert "averaged the hinge losses" in subs["bob"].results["04.1"].detail
+    assert "n times too large" in subs["bob"].results["04.1"].detail
     assert "ONE of the margin lines" in subs["bob"].results["04.2"].detail
     assert not subs["bob"].results["04.2"].detail.startswith("Exercise")
 
@@ -209,7 +218,7 @@ def test_grades_html_has_labels_totals_and_common_wrong_answers(graded):
     footer = page[page.index("<tfoot>"):page.index("</tfoot>")]
     assert [f"{k} of 11 correct" for k in (5, 3, 4, 4)] == [c.split(">")[-1] for c in footer.split("</td>")[:4]]
     assert "<strong>2 students</strong>: That is the distance from the hyperplane to ONE of the margin lines" in page
-    assert "<strong>1 student</strong>: For a random problem with C = 1: You averaged the hinge losses." in page
+    assert "<strong>1 student</strong>: For a random problem with lam = 0.1: The data part of grad_w is n times too large" in page
 
 
 def test_executed_copies_are_kept_without_the_grader_cell(graded):
