@@ -133,7 +133,8 @@ def test_jupyter_shows_a_short_message_without_traceback_or_source(tmp_path, mon
         shell.colors = "nocolor"
         cells = {
             "wrong": 'check("04.1", lambda w, b, X, y, lam: (np.zeros(X.shape[1]), 0.0))',
-            "stub": 'def logistic_gradient(w, b, X, y, lam):\n    raise NotImplementedError\ncheck("04.1", logistic_gradient)',
+            "stub": ('def logistic_gradient(w, b, X, y, lam):\n    raise NotImplementedError\n'
+                     'check("04.1", logistic_gradient)'),
             "placeholder": 'check("04.2", ...)',
             "number id": "check(4.2, 0.4)",
             "unknown": 'check("04.9", 0.4)',

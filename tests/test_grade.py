@@ -218,7 +218,8 @@ def test_grades_html_has_labels_totals_and_common_wrong_answers(graded):
     footer = page[page.index("<tfoot>"):page.index("</tfoot>")]
     assert [f"{k} of 11 correct" for k in (5, 3, 4, 4)] == [c.split(">")[-1] for c in footer.split("</td>")[:4]]
     assert "<strong>2 students</strong>: That is the distance from the hyperplane to ONE of the margin lines" in page
-    assert "<strong>1 student</strong>: For a random problem with lam = 0.1: The data part of grad_w is n times too large" in page
+    assert ("<strong>1 student</strong>: For a random problem with lam = 0.1: "
+            "The data part of grad_w is n times too large") in page
 
 
 def test_executed_copies_are_kept_without_the_grader_cell(graded):

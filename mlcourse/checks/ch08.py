@@ -1,5 +1,5 @@
 """Checks of chapter 08 (perceptron to MLP): parameters of a dense layer, the sigmoid's derivative,
-inverted dropout."""
+inverted dropout, the label-smoothed softmax cross-entropy and its gradient."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ from mlcourse.exercises import as_number, exercise, fail
 D_08_1, H_08_1 = 128 * 128, 256  # flattened 128x128 grey image into Dense(256)
 
 
-def _call(fn: Any, what: str, *args: Any) -> Any:
+_EXP_HINT = "for large |z| avoid exp(z) of a large positive number; exp(-|z|) is always safe"
+_SOFTMAX_HINT = "subtract each row's maximum logit before exponentiating, and take log p from log-sum-exp"
+
+
+def _call(fn: Any, what: str, *args: Any, hint: str = _EXP_HINT) -> Any:
     """Call a student's function; turn its exception (and numerical warnings) into feedback."""
     try:
         with warnings.catch_warnings():
@@ -23,11 +27,9 @@ def _call(fn: Any, what: str, *args: Any) -> Any:
     except NotImplementedError:
         raise
     except FloatingPointError as err:
-        fail(f"For {what} your function hit a floating-point problem ({err}).",
-             "for large |z| avoid exp(z) of a large positive number; exp(-|z|) is always safe")
+        fail(f"For {what} your function hit a floating-point problem ({err}).", hint)
     except RuntimeWarning as err:
-        fail(f"For {what} your function warned: {err}.",
-             "for large |z| avoid exp(z) of a large positive number; exp(-|z|) is always safe")
+        fail(f"For {what} your function warned: {err}.", hint)
     except Exception as err:  # noqa: BLE001 - any error of the student's code becomes feedback
         fail(f"For {what} your function raised {type(err).__name__}: {err}")
     return None
@@ -139,3 +141,102 @@ def _check_08_3(fn: Any) -> None:
     got = np.asarray(_call(fn, "rate = 0", a, 0.0, np.random.default_rng(3)), dtype=float)
     if got.shape != a.shape or not np.allclose(got, a):
         fail("With rate = 0 nothing should change.")
+
+
+def _smoothed_reference(z: np.ndarray, labels: np.ndarray, eps: float, *, per: str = "k",
+                        mean: bool = True) -> tuple[float, np.ndarray]:
+    """Loss and gradient of the label-smoothed cross-entropy (per="k": eps / K, per="k-1": eps / (K - 1))."""
+    n, k = z.shape
+    if per == "k":
+        q = np.full((n, k), eps / k)
+        q[np.arange(n), labels] += 1.0 - eps
+    else:
+        q = np.full((n, k), eps / (k - 1))
+        q[np.arange(n), labels] = 1.0 - eps
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    scale = n if mean else 1
+    return float(-np.sum(q * log_p) / scale), (np.exp(log_p) - q) / scale
+
+
+def _loss_and_grad(got: Any, shape: tuple[int, ...], what: str) -> tuple[float, np.ndarray]:
+    """The student's (loss, grad) pair as a float and an array of the logits' shape, or feedback."""
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        fail(f"For {what} your function returned {type(got).__name__}, not a pair (loss, grad).",
+             "end with return loss, grad")
+    loss, grad = got
+    try:
+        loss = float(np.asarray(loss, dtype=float).reshape(-1)[0]) if np.size(loss) == 1 else None
+    except (TypeError, ValueError):
+        loss = None
+    if loss is None:
+        fail(f"For {what} the loss is not a single number.", "the loss is the mean over the cases: one number")
+    try:
+        grad = np.asarray(grad, dtype=float)
+    except (TypeError, ValueError):
+        fail(f"For {what} the gradient is not an array of numbers.")
+    if grad.shape != shape:
+        fail(f"For {what} the gradient has shape {grad.shape}, but the logits have shape {shape}.",
+             "there is one partial derivative per logit")
+    if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
+        fail(f"For {what} your function returned nan or inf.",
+             _SOFTMAX_HINT)
+    return loss, grad
+
+
+def _diagnose_08_4(z: np.ndarray, labels: np.ndarray, eps: float, loss: float, grad: np.ndarray) -> None:
+    """Name the typical mistake behind a wrong loss or gradient (fails; returns only if none matched)."""
+    n = len(labels)
+    right_loss, right_grad = _smoothed_reference(z, labels, eps)
+    close = lambda a, b: np.allclose(a, b, rtol=1e-6, atol=1e-9)  # noqa: E731
+    if close(grad, -right_grad):
+        fail("Your gradient has the wrong sign.", "the push on each logit is predicted minus target probability")
+    if close(grad, right_grad * n) or (np.isclose(loss, right_loss * n, rtol=1e-6) and not close(loss, right_loss)):
+        fail("Your loss or gradient is the sum over the cases, not the mean.", "divide by the number of cases n")
+    if eps > 0:
+        plain_loss, plain_grad = _smoothed_reference(z, labels, 0.0)
+        if close(grad, plain_grad) or np.isclose(loss, plain_loss, rtol=1e-6):
+            fail("Your loss or gradient ignores the smoothing.", "the targets are q = (1 - eps) y + eps / K")
+        other_loss, other_grad = _smoothed_reference(z, labels, eps, per="k-1")
+        if close(grad, other_grad) or np.isclose(loss, other_loss, rtol=1e-6):
+            fail("You spread eps over the K - 1 wrong classes; this exercise (like Keras) spreads eps / K over all K.",
+                 "q = (1 - eps) y + eps / K")
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    if close(grad, p / n) or close(grad, p):
+        fail("Your gradient is (a multiple of) the probabilities alone; the targets are missing from it.")
+    if close(loss, right_loss):
+        fail("The loss is right, but the gradient is not.",
+             "differentiate -sum_k q_k z_k + (sum_k q_k) log sum_j e^(z_j) with respect to z_k")
+    if close(grad, right_grad):
+        fail("The gradient is right, but the loss is not.", "the loss is the mean of -sum_k q_k log p_k")
+    fail("The loss and the gradient are both wrong.",
+         "compute log p with the log-sum-exp trick, then the loss -sum q log p / n and its derivative")
+
+
+@exercise("08.4", "code", "label-smoothed softmax cross-entropy and its gradient")
+def _check_08_4(fn: Any) -> None:
+    if not callable(fn):
+        fail("Pass the function itself (smoothed_cross_entropy), not its result.")
+    rng = np.random.default_rng(84)
+    cases = [("7 cases, 4 classes, smoothing 0.1", rng.normal(0, 2, (7, 4)), rng.integers(0, 4, 7), 0.1),
+             ("5 cases, 3 classes, no smoothing", rng.normal(0, 1, (5, 3)), rng.integers(0, 3, 5), 0.0),
+             ("12 cases, 6 classes, smoothing 0.3", rng.normal(0, 3, (12, 6)), rng.integers(0, 6, 12), 0.3)]
+    for what, z, labels, eps in cases:
+        original = z.copy()
+        loss, grad = _loss_and_grad(_call(fn, what, z, labels, eps, hint=_SOFTMAX_HINT), z.shape, what)
+        if not np.array_equal(z, original):
+            fail(f"For {what} your function changed the logits it was given.", "work on a copy")
+        right_loss, right_grad = _smoothed_reference(z, labels, eps)
+        if not (np.isclose(loss, right_loss, rtol=1e-6, atol=1e-9)
+                and np.allclose(grad, right_grad, rtol=1e-6, atol=1e-9)):
+            _diagnose_08_4(z, labels, eps, loss, grad)
+    z = np.array([[1000.0, 0.0, -1000.0], [-800.0, 800.0, 0.0]])
+    labels = np.array([0, 2])
+    what = "logits of size 1000"
+    got = _call(fn, what, z, labels, 0.1, hint=_SOFTMAX_HINT)
+    loss, grad = _loss_and_grad(got, z.shape, what)
+    right_loss, right_grad = _smoothed_reference(z, labels, 0.1)
+    if not (np.isclose(loss, right_loss, rtol=1e-6) and np.allclose(grad, right_grad, rtol=1e-6, atol=1e-9)):
+        fail("For logits of size 1000 the values are wrong, although finite.",
+             "compute log p as z - max - log(sum exp(z - max)), never log of a probability that rounded to 0")
