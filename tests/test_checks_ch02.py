@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.stats import rankdata
 
 from mlcourse import metrics, segmentation
+from mlcourse.checks import ch02
 from mlcourse.exercises import EXERCISES, ExerciseFailed, check
 
 
@@ -17,6 +19,7 @@ def test_all_exercises_are_registered():
     check("02.1", _ppv(0.95, 0.90, 0.01))  # imports the module
     assert {"02.1", "02.2", "02.3", "02.4"} <= set(EXERCISES)
     assert [EXERCISES[i].kind for i in ("02.1", "02.2", "02.3", "02.4")] == ["numeric", "code", "code", "numeric"]
+    assert "paired bootstrap" in EXERCISES["02.2"].title
 
 
 @pytest.mark.parametrize("exercise_id", ["02.1", "02.2", "02.3", "02.4"])
@@ -53,28 +56,99 @@ def test_02_1_wrong(wrong, feedback):
 # ----------------------------------------------------------------------------- 02.2
 
 
-def _good_specificity(y_true, y_pred):
-    y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)
-    neg = y_true == 0
-    return float(np.mean(y_pred[neg] == 0))
+def _auc(y, s):
+    """ROC AUC from ranks (as roc_auc_score, but quick), NaN when a resample has one class only."""
+    n_pos = int(np.sum(y))
+    if n_pos in (0, len(y)):
+        return float("nan")
+    return (rankdata(s)[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * (len(y) - n_pos))
 
 
-def test_02_2_right():
-    check("02.2", _good_specificity)
-    check("02.2", metrics.specificity)
+def _paired(y, a, b, n_boot=1000, seed=0, stratified=True, paired=True, percentiles=(2.5, 97.5), skip=True):
+    """A student's paired bootstrap, with switches for the typical mistakes."""
+    y, a, b = np.asarray(y), np.asarray(a), np.asarray(b)
+    rng = np.random.default_rng(seed)
+    groups = [np.flatnonzero(y == 1), np.flatnonzero(y == 0)] if stratified else [np.arange(len(y))]
+
+    def draw():
+        return np.concatenate([g[rng.integers(0, g.size, g.size)] for g in groups])
+
+    diffs = []
+    for _ in range(n_boot):
+        ia = draw()
+        ib = ia if paired else draw()
+        d = _auc(y[ia], a[ia]) - _auc(y[ib], b[ib])
+        if np.isfinite(d) or not skip:
+            diffs.append(d)
+    low, high = np.percentile(diffs, percentiles)
+    return _auc(y, a) - _auc(y, b), low, high
+
+
+def _library(y, a, b, n_boot=1000, seed=0):
+    out = metrics.paired_bootstrap_diff(_auc, y, a, b, n_boot=n_boot, seed=seed)
+    return out["estimate"], out["low"], out["high"]
+
+
+def _labels_not_resampled(y, a, b, n_boot=1000, seed=0):
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(n_boot):
+        i = rng.integers(0, len(y), len(y))
+        diffs.append(_auc(y, a[i]) - _auc(y, b[i]))
+    low, high = np.nanpercentile(diffs, [2.5, 97.5])
+    return _auc(y, a) - _auc(y, b), low, high
+
+
+def _unseeded(y, a, b, n_boot=1000, seed=0):
+    return _paired(y, a, b, n_boot, seed=None)
+
+
+@pytest.mark.parametrize("right", [
+    _paired,
+    _library,
+    lambda y, a, b, n_boot=1000, seed=0: _paired(y, a, b, n_boot, seed, stratified=False),   # skips 1-class draws
+    lambda y, a, b, n_boot=1000, seed=0: dict(zip(("estimate", "low", "high"), _paired(y, a, b, n_boot, seed))),
+    lambda y, a, b, n_boot=1000, seed=0: list(_paired(y, a, b, n_boot, seed + 1)),          # another seed
+], ids=["stratified", "library", "unstratified-skipping", "dict", "list"])
+def test_02_2_right(right):
+    check("02.2", right)
 
 
 @pytest.mark.parametrize("wrong, feedback", [
-    (lambda t, p: float(np.mean(np.ravel(p)[np.ravel(t) == 1] == 1)), "sensitivity"),
-    (lambda t, p: float(np.mean(np.ravel(t) == np.ravel(p))), "specificity is wrong"),
-    (lambda t, p: "0.75", "specificity is wrong"),
-    (lambda t, p: [1, 2], "not a number"),
-    (lambda t, p: 1 / 0, "raised ZeroDivisionError"),
-    (0.75, "function itself"),
+    (lambda y, a, b, n_boot=1000, seed=0: _paired(y, a, b, n_boot, seed, paired=False), "unrelated models"),
+    (lambda y, a, b, n_boot=1000, seed=0: _paired(y, b, a, n_boot, seed), "wrong sign"),
+    (lambda y, a, b, n_boot=1000, seed=0: (_auc(y, a),) + _paired(y, a, b, n_boot, seed)[1:], "one model"),
+    (lambda y, a, b, n_boot=1000, seed=0: _paired(y, a, b, n_boot, seed, percentiles=(0.025, 0.975)), "too narrow"),
+    (lambda y, a, b, n_boot=1000, seed=0: _paired(y, a, b, n_boot, seed, percentiles=(25, 75)), "too narrow"),
+    (lambda y, a, b, n_boot=1000, seed=0: _paired(y, a, b, n_boot, seed, percentiles=(0.5, 99.5)), "too wide"),
+    (lambda y, a, b, n_boot=1000, seed=0: _paired(y, a, b, n_boot, seed)[::-1], "not AUC"),
+    (lambda y, a, b, n_boot=1000, seed=0: _paired(y, a, b, n_boot, seed, stratified=False, skip=False),
+     "one class"),
+    (lambda y, a, b, n_boot=1000, seed=0: _paired(y, a, b, n_boot, seed)[:2], "instead of three"),
+    (lambda y, a, b, n_boot=1000, seed=0: "0.1", "instead of three"),
+    (lambda y, a, b, n_boot=1000, seed=0: {"diff": 0.1}, "without the keys"),
+    (_labels_not_resampled, "does not contain the estimate"),
+    (_unseeded, "same seed"),
+    (lambda y, a, b, n_boot=1000, seed=0: (lambda e, lo, hi: (e, hi, lo))(*_paired(y, a, b, n_boot, seed)),
+     "low > high"),
+    (lambda y, a, b, n_boot=1000, seed=0: (lambda e, lo, hi: (e, lo - 0.3 * (hi - lo), hi - 0.3 * (hi - lo)))(
+        *_paired(y, a, b, n_boot, seed)), "not where"),
+    (lambda y, a: 0.0, "raised TypeError"),
+    (0.05, "function itself"),
 ])
 def test_02_2_wrong(wrong, feedback):
-    with pytest.raises(ExerciseFailed, match=feedback):
+    with np.errstate(all="ignore"), pytest.raises(ExerciseFailed, match=feedback) as info:
         check("02.2", wrong)
+    for y, a, b, _ in ch02._paired_cases():                # the feedback never gives the reference interval away
+        low, high = ch02._reference_interval(y, a, b, 2000, seed=11)
+        assert f"{low:.3f}" not in str(info.value) and f"{high:.3f}" not in str(info.value)
+
+
+def test_02_2_unstratified_without_skipping_gets_the_class_hint():
+    wrong = lambda y, a, b, n_boot=1000, seed=0: _paired(y, a, b, n_boot, seed, stratified=False, skip=False)  # noqa: E731
+    with np.errstate(all="ignore"), pytest.raises(ExerciseFailed) as info:
+        check("02.2", wrong)
+    assert "within each class" in str(info.value)
 
 
 # ----------------------------------------------------------------------------- 02.3
@@ -142,3 +216,19 @@ def test_02_4_wrong():
         check("02.4", (t, y[:10], s))
     with pytest.raises(ExerciseFailed, match="0/1"):
         check("02.4", (t, y + 1, s))
+
+
+@pytest.mark.parametrize("n, split, name", [(624, "test", "PneumoniaMNIST"), (156, "test", "BreastMNIST"),
+                                            (4708, "train", "PneumoniaMNIST")])
+def test_02_4_detects_a_threshold_tuned_on_another_split(n, split, name):
+    y, s = _scores(seed=3, n=n)
+    t = metrics.threshold_for_sensitivity(y, s, 0.95)          # "right" on those cases, but the wrong cases
+    with pytest.raises(ExerciseFailed, match=f"{name}'s {split} split") as info:
+        check("02.4", (t, y, s))
+    assert "y_val" in str(info.value)
+
+
+def test_02_4_accepts_validation_sizes():
+    for n in (524, 78):                                        # PneumoniaMNIST's and BreastMNIST's validation splits
+        y, s = _scores(seed=4, n=n)
+        check("02.4", (metrics.threshold_for_sensitivity(y, s, 0.95), y, s))
