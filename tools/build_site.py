@@ -40,7 +40,7 @@ import sync_links  # noqa: E402
 
 BOOK = ROOT / "book"
 DEFAULT_OUT = ROOT / "build" / "site"
-DOCS = ("sources.md", "errata.md")
+DOCS = ("sources.md", "errata.md", "where_to_find_data.md")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
