@@ -79,6 +79,20 @@ def _hu_diagnosis(got: np.ndarray, raw: np.ndarray, bits: int, rep: int, slope: 
          "mask the stored bits, apply the sign if PixelRepresentation is 1, then slope * value + intercept")
 
 
+def _expect_value_error(fn: Any, cases: list[tuple[tuple, str]], hint: str) -> None:
+    """Feedback unless the student's function raises ValueError on every (args, what) case."""
+    for args, what in cases:
+        try:
+            fn(*args)
+        except ValueError:
+            continue
+        except NotImplementedError:
+            raise
+        except Exception as err:  # noqa: BLE001 - we report what was raised
+            fail(f"With {what} your function raised {type(err).__name__}, not ValueError.")
+        fail(f"With {what} your function did not raise ValueError.", hint)
+
+
 @exercise("01.1", "code", "raw DICOM pixel words to Hounsfield units")
 def _check_01_1(fn: Any) -> None:
     if not callable(fn):
@@ -93,17 +107,10 @@ def _check_01_1(fn: Any) -> None:
             continue
         _hu_diagnosis(got, raw, bits, rep, slope, intercept, what)
     words = np.array([1, 2], dtype=np.uint16)
-    for args, what in [((0, 0), "bits_stored=0"), ((17, 0), "bits_stored=17"), ((12, 2), "pixel_representation=2")]:
-        try:
-            fn(words.copy(), *args, 1.0, 0.0)
-        except ValueError:
-            continue
-        except NotImplementedError:
-            raise
-        except Exception as err:  # noqa: BLE001 - we report what was raised
-            fail(f"With {what} your function raised {type(err).__name__}, not ValueError.")
-        fail(f"With {what} your function did not raise ValueError.",
-             "bits_stored must be 1 to 16 and pixel_representation 0 or 1; refuse anything else")
+    _expect_value_error(fn, [((words.copy(), 0, 0, 1.0, 0.0), "bits_stored=0"),
+                             ((words.copy(), 17, 0, 1.0, 0.0), "bits_stored=17"),
+                             ((words.copy(), 12, 2, 1.0, 0.0), "pixel_representation=2")],
+                        "bits_stored must be 1 to 16 and pixel_representation 0 or 1; refuse anything else")
 
 
 # ----------------------------------------------------------------------------- 01.2
@@ -170,17 +177,8 @@ def _check_01_2(fn: Any) -> None:
            ((np.ones((3, 3)), (1.0, 1.0, 1.0)), "a 2-D array"),
            ((mask * 2.0, (1.0, 1.0, 1.0)), "values above 1"),
            ((mask * -0.5, (1.0, 1.0, 1.0)), "negative values")]
-    for args, what in bad:
-        try:
-            fn(*args)
-        except ValueError:
-            continue
-        except NotImplementedError:
-            raise
-        except Exception as err:  # noqa: BLE001 - we report what was raised
-            fail(f"With {what} your function raised {type(err).__name__}, not ValueError.")
-        fail(f"With {what} your function did not raise ValueError.",
-             "check that the map is 3-D with values in [0, 1] and that there are three positive spacings")
+    _expect_value_error(fn, bad,
+                        "check that the map is 3-D with values in [0, 1] and that there are three positive spacings")
 
 
 # ----------------------------------------------------------------------------- 01.3
