@@ -621,3 +621,39 @@ def test_seed_summary_is_the_median_with_the_range():
     assert M.format_seeds([0.91234], digits=2) == "0.91 (1 seed)"
     with pytest.raises(ValueError, match="empty"):
         M.seed_summary([])
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_rank_auc_equals_scikit_learn_with_and_without_ties(case):
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(case)
+    n = int(rng.integers(5, 400))
+    y = rng.integers(0, 2, n)
+    y[:2] = [0, 1]                                            # both classes present
+    scores = [rng.random(n), rng.integers(0, 4, n).astype(float), np.round(rng.normal(size=n), 1)][case % 3]
+    assert M.rank_auc(y, scores) == pytest.approx(roc_auc_score(y, scores), abs=1e-12)
+
+
+def test_rank_auc_edge_cases_and_bad_input():
+    assert M.rank_auc([0, 1], [0.3, 0.3]) == 0.5          # one tie: half a correct pair
+    assert M.rank_auc([1, 0, 1], [0.9, 0.1, 0.8]) == 1.0
+    with pytest.raises(ValueError, match="only negative"):
+        M.rank_auc([0, 0, 0], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="0/1 labels"):
+        M.rank_auc([0, 2, 1], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="same length"):
+        M.rank_auc([0, 1, 1], [0.1, 0.2])
+
+
+def test_medmnist_auc_matches_scikit_learn_per_task():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 2, 120)
+    s = rng.random((120, 2))
+    assert M.medmnist_auc(y, s, "binary-class") == pytest.approx(roc_auc_score(y, s[:, 1]), abs=1e-12)
+    yk = rng.integers(0, 4, 200)
+    sk = rng.dirichlet(np.ones(4), 200)
+    ovr = np.mean([roc_auc_score(yk == k, sk[:, k]) for k in range(4)])
+    assert M.medmnist_auc(yk, sk, "multi-class") == pytest.approx(ovr, abs=1e-12)
