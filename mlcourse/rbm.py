@@ -247,11 +247,20 @@ class RBM:
             param += vel
         return self
 
+    def _monitor_rows(self, n_rows: int, n_monitor: int) -> np.ndarray:
+        """A fixed random subset of the training rows for F(train), drawn apart from the training generator."""
+        if n_monitor >= n_rows:
+            return np.arange(n_rows)
+        seed = None if self.seed is None else (self.seed, 1)             # a stream of its own: training unchanged
+        return np.sort(np.random.default_rng(seed).choice(n_rows, n_monitor, replace=False))
+
     def fit(self, X: Any, X_val: Any = None, n_epochs: int | None = None) -> "RBM":
         """Train on binary X (N, m) for n_epochs (default self.n_epochs), logging one history row per epoch.
 
         history: reconstruction_error (training set), free_energy_train and free_energy_val (mean
-        F(v); their gap grows when the model overfits, Hinton 2012, section 6).
+        F(v); their gap grows when the model overfits, Hinton 2012, section 6). F(train) is taken on a
+        fixed random subset of the training rows as large as X_val (at most 1,000 without X_val), so a
+        file sorted by class is monitored on both classes.
         """
         if n_epochs is not None:
             n_epochs = check_positive_int(n_epochs, "n_epochs", minimum=0)
@@ -260,7 +269,7 @@ class RBM:
         if self.W is None:
             self.initialise(X.shape[1], X)
         rng = self._generator()
-        n_monitor = min(len(X), 1000 if Xv is None else len(Xv))
+        monitor = self._monitor_rows(len(X), 1000 if Xv is None else len(Xv))
         for _ in range(self.n_epochs if n_epochs is None else n_epochs):
             order = rng.permutation(len(X))
             for start in range(0, len(X), self.batch_size):
@@ -268,6 +277,6 @@ class RBM:
             h = self.history
             h["epoch"].append(len(h["epoch"]) + 1)
             h["reconstruction_error"].append(self.reconstruction_error(X))
-            h["free_energy_train"].append(float(self.free_energy(X[:n_monitor]).mean()))
+            h["free_energy_train"].append(float(self.free_energy(X[monitor]).mean()))
             h["free_energy_val"].append(float("nan") if Xv is None else float(self.free_energy(Xv).mean()))
         return self

@@ -214,3 +214,22 @@ def test_binarise_refuses_bad_images_and_thresholds():
     for bad in (128, -0.1, float("nan"), "0.5", True):
         with pytest.raises(ValueError, match="threshold"):
             binarise(np.zeros((1, 4), np.uint8), bad)
+
+
+def test_free_energy_monitor_sees_both_halves_of_a_sorted_file():
+    # A file sorted by class: the monitor must not take F(train) on the first rows only.
+    rng = np.random.default_rng(3)
+    sparse, dense = (rng.random((900, 16)) < 0.1), (rng.random((900, 16)) < 0.9)
+    X = np.vstack([sparse, dense]).astype(float)
+    rbm = RBM(n_hidden=4, learning_rate=0.1, batch_size=50, seed=0).fit(X, X_val=X[:100], n_epochs=1)
+    recorded = rbm.history["free_energy_train"][0]
+    first_rows, all_rows = rbm.free_energy(X[:100]).mean(), rbm.free_energy(X).mean()
+    assert abs(recorded - all_rows) < 0.25 * abs(first_rows - all_rows)
+
+
+def test_free_energy_monitor_leaves_training_unchanged():
+    # The monitor's subset comes from its own generator: the weights are those of a run without X_val.
+    X = toy_data(300)
+    with_val = RBM(n_hidden=6, seed=5).fit(X, X_val=X[:40], n_epochs=3)
+    without = RBM(n_hidden=6, seed=5).fit(X, n_epochs=3)
+    np.testing.assert_array_equal(with_val.W, without.W)
