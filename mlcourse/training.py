@@ -229,7 +229,11 @@ def learning_rate_schedule(kind: str, lr: float, epochs: int, steps_per_epoch: i
                                                           warmup_steps=warm)
         return keras.optimizers.schedules.CosineDecay(lr, max(total, 1))
     if kind == "medmnist":
-        bounds = [int(0.5 * epochs) * steps_per_epoch, int(0.75 * epochs) * steps_per_epoch]
+        # Drops after floor(50%) and floor(75%) of the epochs, at least one epoch in. The optimizer asks
+        # for step 0 first and PiecewiseConstantDecay keeps a value while step <= boundary, hence the -1.
+        first = max(int(0.5 * epochs), 1)
+        second = max(int(0.75 * epochs), first)
+        bounds = [first * steps_per_epoch - 1, second * steps_per_epoch - 1]
         return keras.optimizers.schedules.PiecewiseConstantDecay(bounds, [lr, lr * 0.1, lr * 0.01])
     raise ValueError(f"unknown schedule {kind!r}; use 'constant', 'cosine' or 'medmnist'.")
 

@@ -131,8 +131,13 @@ def test_learning_rate_schedules_follow_their_definitions():
 
     assert learning_rate_schedule("constant", 0.1, 10, 5) == 0.1
     med = learning_rate_schedule("medmnist", 1e-3, 100, 2)     # x0.1 after epoch 50 and after epoch 75
-    values = [float(med(step)) for step in (0, 99, 101, 149, 151)]
+    values = [float(med(step)) for step in (0, 99, 100, 149, 150)]   # step 100 opens epoch 51
     assert values == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4, 1e-5])
+    short = learning_rate_schedule("medmnist", 1e-3, 3, 9)     # one epoch at each rate
+    assert [float(short(step)) for step in (0, 8, 9, 17, 18, 26)] == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4,
+                                                                                      1e-5, 1e-5])
+    single = learning_rate_schedule("medmnist", 1e-3, 1, 9)    # no drop inside a one-epoch run
+    assert [float(single(step)) for step in range(9)] == pytest.approx([1e-3] * 9)
     cos = learning_rate_schedule("cosine", 1.0, 10, 10)
     assert float(cos(0)) == pytest.approx(1.0) and float(cos(50)) == pytest.approx(0.5, abs=1e-6)
     assert float(cos(100)) == pytest.approx(0.0, abs=1e-6)
