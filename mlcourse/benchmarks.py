@@ -18,6 +18,7 @@ import argparse
 import csv
 import io
 import json
+import math
 import numbers
 import os
 import re
@@ -48,7 +49,11 @@ __all__ = [
 
 SOURCE = "MedMNIST v2, Yang et al., Scientific Data 2023; test split"
 DEFAULT_BASELINES = ("ResNet-18 (28)", "auto-sklearn", "Google AutoML Vision")
-REQUIRED_KEYS = ("chapter", "dataset", "model", "split", "acc", "auc", "seconds", "seeds", "settings")
+COMMON_KEYS = ("chapter", "dataset", "model", "split", "seconds", "seeds", "settings")
+# The metric keys a record must carry, by its "task" (a record without "task" is a classification one).
+TASK_KEYS = {"classification": ("acc", "auc"), "segmentation": ("dice",)}
+REQUIRED_KEYS = COMMON_KEYS[:4] + TASK_KEYS["classification"] + COMMON_KEYS[4:]   # of a classification record
+SEGMENTATION_METRICS = ("dice", "iou", "hd95_mm")   # per-class dicts a segmentation record may hold
 _NAME_RE = re.compile(r"[0-9][0-9]_[a-z0-9_]+")  # ASCII only: \d would accept e.g. Arabic-Indic digits
 MAX_MODEL_CHARS = 120
 MAX_TEXT_CHARS = 200
@@ -353,9 +358,13 @@ def _validate_record(record: Any, index: int, name: str) -> dict[str, Any]:
     label = f"record {index}"
     if isinstance(record.get("model"), str) and isinstance(record.get("dataset"), str):
         label += f" (model {record['model']!r:.60}, dataset {record['dataset']!r:.40})"
-    missing = [k for k in REQUIRED_KEYS if k not in record]
+    task = record.get("task", "classification")
+    if task not in TASK_KEYS:
+        raise ValueError(f"{label} key 'task' must be one of {list(TASK_KEYS)}; got {task!r:.40}.")
+    required = COMMON_KEYS[:4] + TASK_KEYS[task] + COMMON_KEYS[4:]
+    missing = [k for k in required if k not in record]
     if missing:
-        raise ValueError(f"{label} is missing key(s) {missing}; every record needs {list(REQUIRED_KEYS)}.")
+        raise ValueError(f"{label} is missing key(s) {missing}; every {task} record needs {list(required)}.")
     out = {str(k): _json_ready(v, f"{label} key {k!r}") for k, v in record.items()}
 
     def bad(key: str, expected: str) -> ValueError:
@@ -374,15 +383,20 @@ def _validate_record(record: Any, index: int, name: str) -> dict[str, Any]:
         raise bad("chapter", "a two-digit string such as '07'")
     if chapter != name[:2]:
         raise bad("chapter", f"{name[:2]!r} to match the results name {name!r}")
-    if out["dataset"] not in known_flags():
+    if task == "classification" and out["dataset"] not in known_flags():
         raise bad("dataset", f"a lower-case MedMNIST flag, one of {known_flags()}")
+    if task == "segmentation" and out["dataset"] not in known_flags() + course_sources():
+        raise bad("dataset", f"a MedMNIST flag or a data source of the course, one of {course_sources()}")
     if out["split"] != "test":
         raise bad("split", "'test' (the course records test-split results only)")
-    for key in ("acc", "auc"):
+    for key in TASK_KEYS["classification"] if task == "classification" else ():
         value = out[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
             raise bad(key, "a float between 0 and 1")
         out[key] = float(value)
+    for key in SEGMENTATION_METRICS if task == "segmentation" else ():
+        if key in out:
+            out[key] = _per_class(record[key], f"{label} key {key!r}", upper=None if key == "hd95_mm" else 1.0)
     seconds = out["seconds"]
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
         raise bad("seconds", "the training time in seconds, a number >= 0")
@@ -416,6 +430,27 @@ def _validate_records(name: str, records: Any) -> list[dict[str, Any]]:
     if not records:
         raise ValueError("records is empty; pass at least one record.")
     return [_validate_record(r, i, name) for i, r in enumerate(records)]
+
+
+def course_sources() -> list[str]:
+    """The names of the course's non-MedMNIST data sources (the 'sources' of mlcourse/course.json)."""
+    path = Path(__file__).with_name("course.json")
+    return sorted(json.loads(path.read_text(encoding="utf-8"))["sources"])
+
+
+def _per_class(value: Any, where: str, upper: float | None) -> dict[str, float]:
+    """A non-empty dict of class name -> number >= 0 (and <= upper), or a ValueError naming `where`."""
+    if not isinstance(value, Mapping) or not value:
+        raise ValueError(f"{where} must be a non-empty dict of class name -> number, e.g. {{'GM': 0.91}}; "
+                         f"got {value!r:.80}.")
+    out = {}
+    for name, number in value.items():
+        ok = isinstance(number, numbers.Real) and not isinstance(number, bool) and math.isfinite(float(number))
+        if not isinstance(name, str) or not ok or number < 0 or (upper is not None and number > upper):
+            limit = f"between 0 and {upper:g}" if upper is not None else ">= 0"
+            raise ValueError(f"{where} [{str(name)[:40]!r}] must be a finite number {limit}; got {number!r:.40}.")
+        out[name] = float(number)
+    return out
 
 
 def _fast_mode(fast: bool | None) -> bool:
@@ -477,6 +512,8 @@ def results_table(directory: str | os.PathLike[str] | None = None) -> str:
             f"No results recorded yet in {display_path(folder)}.\n"
             "Run a chapter notebook in full mode (MLCOURSE_FAST unset) to record its headline model."
         )
+    segmentation = [r for r in records if r.get("task") == "segmentation"]
+    records = [r for r in records if r.get("task", "classification") == "classification"]
     order = {flag: i for i, flag in enumerate(known_flags())}
     body: list[list[str]] = []
     protocols: list[str] = []
@@ -500,6 +537,13 @@ def results_table(directory: str | os.PathLike[str] | None = None) -> str:
         ["chapter", "dataset", "model", "ACC", "AUC", "seconds"], body, [False, False, False, True, True, True]
     ), protocols)
     lines.append(f"Rows marked ref are published reference results: {SOURCE}")
+    if segmentation:
+        lines += ["", "Segmentation results (test split): Dice per class, mean over the classes"]
+        seg_body = [[r["chapter"], r["dataset"], r["model"], _fmt(sum(r["dice"].values()) / len(r["dice"])),
+                     ", ".join(f"{k} {v:.3f}" for k, v in r["dice"].items()), f"{r['seconds']:.1f}"]
+                    for r in sorted(segmentation, key=lambda r: (r["chapter"], r["model"]))]
+        lines += _table(["chapter", "dataset", "model", "mean Dice", "Dice per class", "seconds"], seg_body,
+                        [False, False, False, True, False, True])
     return "\n".join(lines)
 
 

@@ -312,3 +312,55 @@ def test_records_keep_their_protocol_and_the_table_prints_it(results_env):
     bad = dict(_proto(), data_file="mine")
     with pytest.raises(ValueError, match="protocol"):
         benchmarks.record_results("11_cnn", [record(protocol=bad)])
+
+
+# ----------------------------------------------------------------------------- segmentation records
+
+
+def seg_record(**changes):
+    """A valid segmentation record, with some keys changed."""
+    rec = {"chapter": "16", "dataset": "mni152", "model": "U-Net (2-D)", "split": "test", "task": "segmentation",
+           "dice": {"GM": 0.93, "WM": 0.95, "CSF (derived)": 0.86}, "hd95_mm": {"GM": 2.0, "WM": 2.0,
+                                                                                "CSF (derived)": 4.0},
+           "seconds": 45.0, "seeds": [42, 43, 44], "settings": {"epochs": 30}}
+    rec.update(changes)
+    return rec
+
+
+def test_segmentation_record_round_trip_and_table(results_env):
+    benchmarks.record_results("16_segmentation", [seg_record()])
+    benchmarks.record_results("11_cnn", [record()])
+    assert benchmarks.load_results()[1]["dice"]["GM"] == 0.93   # files in name order: 11_, then 16_
+    table = benchmarks.results_table()
+    assert "Segmentation results" in table
+    row = [line for line in table.splitlines() if line.startswith("16")][0]
+    assert "mni152" in row and "0.913" in row and "CSF (derived) 0.860" in row
+    assert "0.871" in table                        # the classification table is still there
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"task": "detection-ish"}, "'task' must be one of"),
+        ({"dataset": "brainweb"}, "data source of the course"),
+        ({"dice": {}}, "non-empty dict"),
+        ({"dice": [0.9]}, "non-empty dict"),
+        ({"dice": {"GM": 1.2}}, "between 0 and 1"),
+        ({"dice": {"GM": float("nan")}}, "cannot be written as JSON"),
+        ({"hd95_mm": {"GM": -1.0}}, ">= 0"),
+        ({"iou": {"GM": True}}, "finite number"),
+    ],
+)
+def test_invalid_segmentation_records_refused(results_env, changes, match):
+    with pytest.raises(ValueError, match=match):
+        benchmarks.record_results("16_segmentation", [seg_record(**changes)])
+    assert not results_env.exists()
+
+
+def test_segmentation_record_needs_dice_not_acc(results_env):
+    rec = seg_record()
+    del rec["dice"]
+    with pytest.raises(ValueError, match=r"missing key\(s\) \['dice'\]"):
+        benchmarks.record_results("16_segmentation", [rec])
+    sources = benchmarks.course_sources()
+    assert sources == sorted(sources) and "mni152" in sources
