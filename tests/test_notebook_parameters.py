@@ -29,6 +29,7 @@ RUNS = [
     ("05", {"DATASET": "breastmnist"}),
     ("08", {"DATASET": "breastmnist"}),
     ("10", {"DATASET": "breastmnist"}),
+    ("16", {"EPOCHS": 1, "WIDTH": 8}),                                # a narrower U-Net
 ]
 
 
@@ -36,7 +37,8 @@ def _notebook(chapter: str) -> Path:
     return NOTEBOOKS / course_metadata.notebook_name(course_metadata.by_number(ROOT)[chapter])
 
 
-@pytest.mark.parametrize("chapter", ["03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15"])
+@pytest.mark.parametrize("chapter", ["03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15",
+                                     "16"])
 def test_parameters_are_plain_values_papermill_can_override(chapter):
     """No dicts or lists of settings that `-p NAME value` could not replace as a whole."""
     for fast in (True, False):
