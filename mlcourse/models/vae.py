@@ -20,7 +20,10 @@ def kl_divergence(z_mean: Any, z_log_var: Any) -> Any:
     """KL( N(mu, diag sigma^2) || N(0, I) ) per example, summed over the latent dimensions.
 
     Closed form: -1/2 * sum_j (1 + log sigma_j^2 - mu_j^2 - sigma_j^2). Returns a tensor of shape (batch,).
+    NumPy arrays are accepted on every backend (they are converted to the backend's tensors first).
     """
+    z_mean = ops.convert_to_tensor(z_mean)
+    z_log_var = ops.convert_to_tensor(z_log_var, dtype=z_mean.dtype)
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
 
 
@@ -32,7 +35,8 @@ def summed_bce(y_true: Any, y_pred: Any) -> Any:
     latent dimensions; Keras then averages the per-example values over the batch.
     """
     eps = 1e-7
-    y_true = ops.cast(y_true, y_pred.dtype)
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.cast(ops.convert_to_tensor(y_true), y_pred.dtype)
     p = ops.clip(y_pred, eps, 1.0 - eps)
     per_value = -(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p))
     return ops.sum(ops.reshape(per_value, (ops.shape(per_value)[0], -1)), axis=-1)
