@@ -434,8 +434,14 @@ def _validate_records(name: str, records: Any) -> list[dict[str, Any]]:
 
 def course_sources() -> list[str]:
     """The names of the course's non-MedMNIST data sources (the 'sources' of mlcourse/course.json)."""
+    return list(_course_sources())
+
+
+@lru_cache(maxsize=1)
+def _course_sources() -> tuple[str, ...]:
+    """course.json's source names, read once per process."""
     path = Path(__file__).with_name("course.json")
-    return sorted(json.loads(path.read_text(encoding="utf-8"))["sources"])
+    return tuple(sorted(json.loads(path.read_text(encoding="utf-8"))["sources"]))
 
 
 def _per_class(value: Any, where: str, upper: float | None) -> dict[str, float]:

@@ -99,8 +99,8 @@ def dice_cross_entropy(y_true: Any, y_pred: Any, smooth: float = 1.0, exclude_ba
     """Per-image mean cross-entropy plus `dice_weight` times the soft Dice loss."""
     if isinstance(dice_weight, bool) or not isinstance(dice_weight, numbers.Real) or not dice_weight >= 0:
         raise ValueError(f"dice_weight must be a number >= 0, got {dice_weight!r}.")
-    dice = soft_dice_loss(y_true, y_pred, smooth, exclude_background)
-    y_pred, targets = _targets(y_true, y_pred)
+    y_pred, targets = _targets(y_true, y_pred)                    # labels become one-hot once, for both terms
+    dice = soft_dice_loss(targets, y_pred, smooth, exclude_background)
     p = ops.clip(y_pred, keras.config.epsilon(), 1.0)
     ce = -ops.sum(targets * ops.log(p), axis=-1)
     ce = ops.mean(ops.reshape(ce, (ops.shape(ce)[0], -1)), axis=-1)
