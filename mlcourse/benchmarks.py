@@ -51,9 +51,12 @@ SOURCE = "MedMNIST v2, Yang et al., Scientific Data 2023; test split"
 DEFAULT_BASELINES = ("ResNet-18 (28)", "auto-sklearn", "Google AutoML Vision")
 COMMON_KEYS = ("chapter", "dataset", "model", "split", "seconds", "seeds", "settings")
 # The metric keys a record must carry, by its "task" (a record without "task" is a classification one).
-TASK_KEYS = {"classification": ("acc", "auc"), "segmentation": ("dice",)}
+TASK_KEYS = {"classification": ("acc", "auc"), "segmentation": ("dice",), "detection": ("ap50",)}
 REQUIRED_KEYS = COMMON_KEYS[:4] + TASK_KEYS["classification"] + COMMON_KEYS[4:]   # of a classification record
 SEGMENTATION_METRICS = ("dice", "iou", "hd95_mm")   # per-class dicts a segmentation record may hold
+# Per-stratum dicts a detection record may hold (AP at IoU 0.5 and COCO-style mAP over IoU 0.50:0.95), each
+# with an "all" entry for the whole test set.
+DETECTION_METRICS = ("ap50", "map_50_95")
 _NAME_RE = re.compile(r"[0-9][0-9]_[a-z0-9_]+")  # ASCII only: \d would accept e.g. Arabic-Indic digits
 MAX_MODEL_CHARS = 120
 MAX_TEXT_CHARS = 200
@@ -385,7 +388,7 @@ def _validate_record(record: Any, index: int, name: str) -> dict[str, Any]:
         raise bad("chapter", f"{name[:2]!r} to match the results name {name!r}")
     if task == "classification" and out["dataset"] not in known_flags():
         raise bad("dataset", f"a lower-case MedMNIST flag, one of {known_flags()}")
-    if task == "segmentation" and out["dataset"] not in known_flags() + course_sources():
+    if task in ("segmentation", "detection") and out["dataset"] not in known_flags() + course_sources():
         raise bad("dataset", f"a MedMNIST flag or a data source of the course, one of {course_sources()}")
     if out["split"] != "test":
         raise bad("split", "'test' (the course records test-split results only)")
@@ -397,6 +400,11 @@ def _validate_record(record: Any, index: int, name: str) -> dict[str, Any]:
     for key in SEGMENTATION_METRICS if task == "segmentation" else ():
         if key in out:
             out[key] = _per_class(record[key], f"{label} key {key!r}", upper=None if key == "hd95_mm" else 1.0)
+    for key in DETECTION_METRICS if task == "detection" else ():
+        if key in out:
+            out[key] = _per_class(record[key], f"{label} key {key!r}", upper=1.0)
+            if "all" not in out[key]:
+                raise ValueError(f"{label} key {key!r} needs an 'all' entry (the whole test set) beside its strata.")
     seconds = out["seconds"]
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
         raise bad("seconds", "the training time in seconds, a number >= 0")
@@ -519,6 +527,7 @@ def results_table(directory: str | os.PathLike[str] | None = None) -> str:
             "Run a chapter notebook in full mode (MLCOURSE_FAST unset) to record its headline model."
         )
     segmentation = [r for r in records if r.get("task") == "segmentation"]
+    detection = [r for r in records if r.get("task") == "detection"]
     records = [r for r in records if r.get("task", "classification") == "classification"]
     order = {flag: i for i, flag in enumerate(known_flags())}
     body: list[list[str]] = []
@@ -550,6 +559,13 @@ def results_table(directory: str | os.PathLike[str] | None = None) -> str:
                     for r in sorted(segmentation, key=lambda r: (r["chapter"], r["model"]))]
         lines += _table(["chapter", "dataset", "model", "mean Dice", "Dice per class", "seconds"], seg_body,
                         [False, False, False, True, False, True])
+    if detection:
+        lines += ["", "Detection results (test split): AP at IoU 0.5 and mAP over IoU 0.50:0.95, whole test set"]
+        det_body = [[r["chapter"], r["dataset"], r["model"], _fmt(r["ap50"]["all"]),
+                     _fmt(r["map_50_95"]["all"]) if "map_50_95" in r else "-", f"{r['seconds']:.1f}"]
+                    for r in sorted(detection, key=lambda r: (r["chapter"], r["model"]))]
+        lines += _table(["chapter", "dataset", "model", "AP@0.5", "mAP@[.5:.95]", "seconds"], det_body,
+                        [False, False, False, True, True, True])
     return "\n".join(lines)
 
 

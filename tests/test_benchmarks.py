@@ -341,7 +341,7 @@ def test_segmentation_record_round_trip_and_table(results_env):
 @pytest.mark.parametrize(
     ("changes", "match"),
     [
-        ({"task": "detection-ish"}, "'task' must be one of"),
+        ({"task": "tracking"}, "'task' must be one of"),
         ({"dataset": "brainweb"}, "data source of the course"),
         ({"dice": {}}, "non-empty dict"),
         ({"dice": [0.9]}, "non-empty dict"),
@@ -364,3 +364,48 @@ def test_segmentation_record_needs_dice_not_acc(results_env):
         benchmarks.record_results("16_segmentation", [rec])
     sources = benchmarks.course_sources()
     assert sources == sorted(sources) and "mni152" in sources
+
+
+# ----------------------------------------------------------------------------- detection records
+
+
+def det_record(**changes):
+    """A valid detection record, with some keys changed."""
+    rec = {"chapter": "17", "dataset": "pneumoniamnist", "model": "heat-map detector", "split": "test",
+           "task": "detection", "ap50": {"all": 0.9, "small, faint": 0.7}, "map_50_95": {"all": 0.55},
+           "seconds": 80.0, "seeds": [42, 43, 44], "settings": {"lesions": "synthetic"}}
+    rec.update(changes)
+    return rec
+
+
+def test_detection_record_round_trip_and_table(results_env):
+    benchmarks.record_results("17_detection", [det_record(), det_record(model="LoG", map_50_95={"all": 0.1234})]
+                              )
+    benchmarks.record_results("16_segmentation", [seg_record()])
+    assert benchmarks.load_results()[1]["ap50"]["small, faint"] == 0.7
+    table = benchmarks.results_table()
+    assert "Segmentation results" in table and "Detection results" in table
+    rows = [line for line in table.splitlines() if line.startswith("17")]
+    assert len(rows) == 2 and "0.123" in rows[0] and "0.550" in rows[1]
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"ap50": {"small": 0.5}}, "'all' entry"),
+        ({"ap50": {"all": 1.5}}, "between 0 and 1"),
+        ({"map_50_95": {}}, "non-empty dict"),
+        ({"dataset": "luna16"}, "data source of the course"),
+    ],
+)
+def test_invalid_detection_records_refused(results_env, changes, match):
+    with pytest.raises(ValueError, match=match):
+        benchmarks.record_results("17_detection", [det_record(**changes)])
+    assert not results_env.exists()
+
+
+def test_detection_record_needs_ap50(results_env):
+    rec = det_record()
+    del rec["ap50"]
+    with pytest.raises(ValueError, match=r"missing key\(s\) \['ap50'\]"):
+        benchmarks.record_results("17_detection", [rec])
