@@ -335,10 +335,48 @@ def cmd_lab(args: argparse.Namespace, lab_args: list) -> int:
     return 0
 
 
+BACKENDS = ("tensorflow", "jax", "torch")   # Keras backends; jax and torch are extras of pyproject.toml
+
+
+def split_backend(args: list) -> tuple:
+    """(backend or None, the other arguments) from `--backend NAME` or `--backend=NAME` in args."""
+    rest, backend, i = [], None, 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--backend" or arg.startswith("--backend="):
+            if arg == "--backend":
+                if i + 1 >= len(args):
+                    raise CourseError(f"--backend needs a name: one of {', '.join(BACKENDS)}")
+                i += 1
+                backend = args[i]
+            else:
+                backend = arg.split("=", 1)[1]
+            if backend not in BACKENDS:
+                raise CourseError(f"--backend {backend!r} is not a Keras backend; use one of {', '.join(BACKENDS)}")
+        else:
+            rest.append(arg)
+        i += 1
+    return backend, rest
+
+
+def ensure_backend(python: Path, backend: str) -> None:
+    """Install the backend's extra (pip install -e ".[test,<backend>]") when the venv cannot import it."""
+    if backend == "tensorflow":
+        return
+    if subprocess.run([str(python), "-c", f"import {backend}"], capture_output=True).returncode == 0:
+        return
+    step(f'installing the {backend} backend (pip install -e ".[test,{backend}]")')
+    pip_install(python, ["-e", f".[test,{backend}]"], f"installing {backend}")
+
+
 def cmd_test(pytest_args: list) -> int:
-    """`course.py test`: set up, then run pytest."""
+    """`course.py test`: set up, then run pytest (on another Keras backend with --backend NAME)."""
+    backend, pytest_args = split_backend(pytest_args)
     python = setup()
     env = venv_env(MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="3")
+    if backend:
+        ensure_backend(python, backend)
+        env["KERAS_BACKEND"] = backend
     env.setdefault("MLCOURSE_FAST", "1")  # an explicit value, e.g. MLCOURSE_FAST=0, wins
     # Paths given on the command line replace the default `tests notebooks`, so that
     # `course.py test tests/test_links.py` runs that file only. (Should an option's value
@@ -348,7 +386,8 @@ def cmd_test(pytest_args: list) -> int:
     cmd = [str(python), "-m", "pytest", *targets, "--nbval-lax", "--nbval-current-env",
            "-p", "no:cacheprovider", *pytest_args]
     mode = "fast" if fast_value(env["MLCOURSE_FAST"]) else "full"
-    step(f"running the tests ({mode} mode, MLCOURSE_FAST={env['MLCOURSE_FAST']}): "
+    on = f", KERAS_BACKEND={env['KERAS_BACKEND']}" if "KERAS_BACKEND" in env else ""
+    step(f"running the tests ({mode} mode, MLCOURSE_FAST={env['MLCOURSE_FAST']}{on}): "
          + " ".join(cmd[1:]))
     # Ctrl+C reaches pytest too: it gets time to print its summary before it is stopped.
     code = run_child(cmd, cwd=ROOT, env=env, wait_after_interrupt=STOP_GRACE_S, name="pytest")
@@ -402,6 +441,8 @@ test files or folders named there replace the default `tests notebooks`, e.g.
 `python3 course.py test tests/test_links.py notebooks/00_welcome.ipynb`.
 MLCOURSE_FAST defaults to 1 (set MLCOURSE_FAST=0 for a full run); MPLBACKEND=Agg and
 TF_CPP_MIN_LOG_LEVEL=3 are set. The exit status is pytest's ("no tests collected" counts as failure).
+`--backend jax` (or torch) runs the tests on that Keras backend, installing it first if needed;
+it is taken by course.py and not passed to pytest.
 """
 
 

@@ -286,3 +286,33 @@ def test_grade_passes_its_arguments_to_tools_grade(course, monkeypatch, capsys):
     assert cmd == ["venv-python", str(course.ROOT / "tools" / "grade.py"), *args]
     assert kwargs["cwd"] == Path.cwd(), "relative paths are the user's, not the repository's"
     assert course.main(["grade"]) == 2 and "usage: course.py grade SUBMISSIONS" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, backend, rest", [
+    (["-x", "--backend", "jax", "tests/test_losses.py"], "jax", ["-x", "tests/test_losses.py"]),
+    (["--backend=torch"], "torch", []),
+    (["-k", "backend"], None, ["-k", "backend"]),
+])
+def test_backend_option_is_taken_out_of_the_pytest_arguments(course, args, backend, rest):
+    assert course.split_backend(args) == (backend, rest)
+
+
+@pytest.mark.parametrize("args, match", [(["--backend"], "needs a name"), (["--backend", "mxnet"], "not a Keras")])
+def test_a_bad_backend_is_refused_before_setup(course, monkeypatch, capsys, args, match):
+    monkeypatch.setattr(course, "setup", lambda: pytest.fail("setup ran before the arguments were checked"))
+    assert course.main(["test", *args]) == 1
+    assert match in capsys.readouterr().err
+
+
+def test_course_py_test_on_jax_installs_the_extra_and_sets_the_backend(course, monkeypatch):
+    monkeypatch.setattr(course, "setup", lambda: Path("venv-python"))
+    fake = FakeRun(fail_on="import jax")
+    monkeypatch.setattr(course.subprocess, "run", fake)
+    installed = []
+    monkeypatch.setattr(course, "pip_install", lambda python, args, what: installed.append(args))
+    started = []
+    monkeypatch.setattr(course, "run_child", lambda cmd, **kwargs: started.append((cmd, kwargs)) or 0)
+    assert course.main(["test", "--backend", "jax", "tests/test_losses.py"]) == 0
+    assert installed == [["-e", ".[test,jax]"]]
+    [(cmd, kwargs)] = started
+    assert kwargs["env"]["KERAS_BACKEND"] == "jax" and "--backend" not in cmd and "jax" not in cmd
