@@ -78,6 +78,10 @@ PUBLISHED_PROTOCOLS: dict[str, dict[str, str]] = {
     "AutoKeras": {"epochs": "architecture search (num_trials)", "augmentation": "AutoKeras default",
                   "pretraining": "none stated", "seeds": "not stated", "aggregate": "one reported number",
                   "data_file": "official"},
+    **{f"ResNet-{depth} + {view}": {"epochs": "100", "augmentation": "intensity x U(0,1) on Adrenal and Vessel, "
+                                                           "else none", **{k: v for k, v in _RESNET.items()
+                                                                           if k != "augmentation"}}
+       for depth in (18, 50) for view in ("2.5D", "3D", "ACS")},
     "Google AutoML Vision": {"epochs": "not disclosed", "augmentation": "not disclosed",
                              "pretraining": "not disclosed (commercial service)", "seeds": "not stated",
                              "aggregate": "one reported number", "data_file": "official"},

@@ -213,8 +213,16 @@ class KeepBest(keras.callbacks.Callback):
 
 
 def prepare_images(x: np.ndarray, name: str = "x") -> np.ndarray:
-    """Images (N, H, W) or (N, H, W, C) -> float32 in [0, 1] with a channel axis (rules of `arrays.to_float_images`)."""
-    return to_float_images(x, name=name)
+    """Images (N, H, W), (N, H, W, C) or volumes (N, D, H, W, C) -> float32 in [0, 1] (`arrays.to_float_images`).
+
+    A 4-D array is read as 2-D images with channels, so a (N, D, H, W) volume set must get its
+    channel axis first (`x[..., None]`); without one it would be trained as D-channel images.
+    """
+    ndim = np.ndim(x)
+    if ndim not in (3, 4, 5):
+        raise ValueError(f"{name} must have shape (N, H, W) or (N, H, W, C) images, or (N, D, H, W, C) volumes; "
+                         f"got shape {np.shape(x)}. For a single image add a batch axis (image[None]).")
+    return to_float_images(x, name=name, channels_last=ndim != 5)
 
 
 def learning_rate_schedule(kind: str, lr: float, epochs: int, steps_per_epoch: int, warmup_epochs: int = 0):

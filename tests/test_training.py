@@ -112,6 +112,37 @@ def test_prepare_images_scales_uint8_adds_a_channel_and_refuses_bad_input():
         prepare_images(np.zeros((2, 2)))
 
 
+def test_prepare_images_keeps_volumes_with_a_channel_axis_and_refuses_other_ranks():
+    from mlcourse.training import prepare_images
+
+    volumes = np.full((2, 3, 4, 5, 1), 255, np.uint8)
+    out = prepare_images(volumes)
+    assert out.shape == (2, 3, 4, 5, 1) and out.dtype == np.float32 and np.all(out == 1.0)
+    assert prepare_images(volumes[..., 0]).shape == (2, 3, 4, 5)     # 4-D: read as 2-D images with 5 channels
+    with pytest.raises(ValueError, match=r"\(N, D, H, W, C\) volumes"):
+        prepare_images(np.zeros((1, 2, 2, 2, 1, 1)))
+    with pytest.raises(ValueError, match="NaN"):
+        prepare_images(np.full((1, 2, 2, 2, 1), np.nan))
+
+
+def test_fit_classifier_trains_a_3d_model_on_volumes():
+    import keras
+
+    from mlcourse.training import fit_classifier, predict_scores
+
+    rng = np.random.default_rng(0)
+    x = (rng.random((16, 6, 6, 6, 1)) > 0.5).astype(np.uint8) * 255
+    y = np.arange(16) % 2
+    x[y == 1, :3] = 255                                   # class 1: the first half of the volume is filled
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((6, 6, 6, 1)), keras.layers.Conv3D(4, 3, activation="relu"),
+                              keras.layers.GlobalAveragePooling3D(), keras.layers.Dense(2, activation="softmax")])
+    result = fit_classifier(model, (x, y), (x, y), task="binary-class", epochs=2, batch_size=8, progress=False)
+    assert result.best_epoch in (1, 2) and len(result.validation) == 2
+    scores = predict_scores(model, x)
+    assert scores.shape == (16, 2) and np.allclose(scores.sum(axis=1), 1, atol=1e-5)
+
+
 def test_predict_scores_refuses_nan_images_instead_of_returning_one_half():
     import keras
 
