@@ -96,6 +96,14 @@ def test_dice_cross_entropy_is_the_sum(case):
     np.testing.assert_allclose(got, ce + 0.5 * dice, rtol=1e-5)
 
 
+def test_with_dice_weight_0_it_is_keras_sparse_cross_entropy(case):
+    """Chapter 16's cross-entropy run uses this form: Keras's own sparse CE fails in its backward pass on PyTorch."""
+    labels, prob, _ = case
+    theirs = keras.ops.convert_to_numpy(keras.losses.SparseCategoricalCrossentropy()(labels, prob))
+    ours = keras.ops.convert_to_numpy(DiceCrossEntropy(dice_weight=0.0)(labels, prob))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+
+
 def test_works_in_3d():
     rng = np.random.default_rng(2)
     labels = rng.integers(0, 2, size=(2, 3, 4, 5))
