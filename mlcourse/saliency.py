@@ -81,16 +81,18 @@ def grad_cam(model: keras.Model, images: np.ndarray, layer_name: str, class_inde
                 or given.min() < 0 or given.max() >= n_classes):
             raise ValueError(f"class_index must be an integer in 0..{n_classes - 1}, or one such integer per image; "
                              f"got {class_index!r}.")
-    fmap = np.asarray(keras.ops.convert_to_numpy(features(x)))
-    full = np.asarray(keras.ops.convert_to_numpy(model(x)))
-    rebuilt = np.asarray(keras.ops.convert_to_numpy(head(fmap)))
+    # training=False everywhere: random augmentation layers default to training=True when a model is
+    # called directly, which would explain an augmented image instead of the one given.
+    fmap = np.asarray(keras.ops.convert_to_numpy(features(x, training=False)))
+    full = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)))
+    rebuilt = np.asarray(keras.ops.convert_to_numpy(head(fmap, training=False)))
     if rebuilt.shape != full.shape or not np.allclose(rebuilt, full, atol=1e-4):
         raise ValueError(f"the layers after {layer_name!r} are not a simple chain (a skip connection or a branch), "
                          "so the model cannot be split there; pick a later layer whose successors form a chain, "
                          "or build the head yourself and use mlcourse.gradients.input_gradient.")
     classes = full.argmax(axis=-1) if class_index is None else np.broadcast_to(given, (len(x),))
     onehot = keras.ops.convert_to_tensor(np.eye(n_classes, dtype="float32")[classes])
-    _, grads = input_gradient(lambda f: keras.ops.sum(head(f) * onehot, axis=-1), fmap)
+    _, grads = input_gradient(lambda f: keras.ops.sum(head(f, training=False) * onehot, axis=-1), fmap)
     weights = grads.mean(axis=(1, 2), keepdims=True)                 # one weight per map and image
     cam = np.maximum((weights * fmap).sum(axis=-1), 0.0)
     peak = cam.max(axis=(1, 2), keepdims=True)

@@ -120,3 +120,27 @@ def test_grad_cam_refuses_a_model_with_a_skip_connection_after_the_layer():
     model = keras.Model(inputs, layers.Dense(2)(layers.GlobalAveragePooling2D()(x)))
     with pytest.raises((ValueError, TypeError), match="chain|skip|Add|input"):
         grad_cam(model, np.random.default_rng(0).random((2, 8, 8, 1)), "a")
+
+
+def test_grad_cam_explains_the_image_given_not_an_augmented_copy():
+    """Random augmentation layers are active when a model is called without training=False; Grad-CAM must not be."""
+    import keras
+    from keras import layers
+
+    from mlcourse.saliency import grad_cam
+
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((12, 12, 1))
+    x = keras.Sequential([layers.RandomRotation(0.2), layers.RandomTranslation(0.2, 0.2)])(inputs)
+    x = layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, layers.Dense(2, activation="softmax", name="dense")(x))
+    images = np.random.default_rng(1).random((3, 12, 12, 1)).astype("float32")
+    first = grad_cam(model, images, "conv", class_index=1)
+    np.testing.assert_array_equal(first, grad_cam(model, images, "conv", class_index=1))
+    features = keras.Model(model.inputs[0], model.get_layer("conv").output)
+    fmap = keras.ops.convert_to_numpy(features(images, training=False))
+    w = model.get_layer("dense").get_weights()[0]
+    cam = np.maximum(fmap @ (w[:, 1] - w[:, 0]), 0)          # the softmax's log-odds of class 1
+    peak = cam.max(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(first, np.divide(cam, peak, out=np.zeros_like(cam), where=peak > 0), atol=1e-5)
