@@ -145,3 +145,11 @@ def test_the_gru_parameter_count_matches_keras_and_mistakes_get_hints():
             check("18.3", wrong)
     with pytest.raises(ExerciseFailed, match="not written yet"):
         check("18.3", None)
+
+
+def test_an_lstm_step_that_ignores_the_previous_state_is_named():
+    def no_state(x_t, h, c, kernel, recurrent, bias):
+        return lstm_step(x_t, 0 * h, c, kernel, recurrent, bias)
+
+    with pytest.raises(ExerciseFailed, match="previous state"):
+        check("18.1", no_state)

@@ -95,8 +95,12 @@ def _check_18_1(fn: Any) -> None:
                 fail(message, hint)
         if np.allclose(c, right_c, atol=1e-6):
             fail(f"For {what}, the new cell c is right but h is not.", "h = output gate * tanh(new c)")
+        if np.allclose(h, _run_lstm(lambda x_t, h_t, c_t, k, r, b: _lstm_step(x_t, 0 * h_t, c_t, k, r, b), x, h0, c0,
+                                    tuple(weights), what, student=False)[0], atol=1e-6):
+            fail(f"For {what}, the gates do not depend on the previous state h.",
+                 "every gate reads both the input of this step and the state of the previous one")
         fail(f"Wrong h or c for {what}.",
-             "z = x K + h R + b; split z into four blocks of H columns; c = f*c + i*g; h = o*tanh(c)")
+             "check the four blocks one at a time against section 4's equations: which weights, which activation")
 
 
 def _rnn(x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -186,4 +190,5 @@ def _check_18_3(answer: Any) -> None:
         if value == number:
             fail(message, hint)
     fail("Not the number of parameters of that layer.",
-         "per direction: 3 blocks x (64 x 32 kernel + 32 x 32 recurrent + 2 x 32 biases)")
+         "count, for one direction and one block, the weights from the inputs, from the previous state and the "
+         "biases; then multiply by the blocks and the directions")
