@@ -11,11 +11,15 @@ from scipy import optimize
 from mlcourse.exercises import as_number, call_student, exercise, fail
 
 
-def _threshold(scores: np.ndarray, alpha: float, correction: int = 1, infinite: bool = True) -> float:
-    """The conformal threshold with switches for the typical mistakes (no +1, no infinite threshold)."""
+def _threshold(scores: np.ndarray, alpha: float, correction: int = 1, infinite: bool = True,
+               quantile: bool = False) -> float:
+    """The conformal threshold with switches for the typical mistakes (no +1, no infinite threshold,
+    np.quantile's 'higher' method at the corrected level, which is not the k-th smallest score)."""
     scores = np.sort(scores)
     n = len(scores)
     rank = int(np.ceil((n + correction) * (1 - alpha) - 1e-9))          # - 1e-9: (9 + 1) * 0.9 is 9.000...02
+    if quantile and n and rank <= n:
+        return float(np.quantile(scores, rank / n, method="higher"))
     if rank > n or rank < 1:
         return np.inf if infinite else (float(scores[-1]) if n else np.inf)
     return float(scores[rank - 1])
@@ -23,7 +27,7 @@ def _threshold(scores: np.ndarray, alpha: float, correction: int = 1, infinite: 
 
 def _mondrian(cal_probs: np.ndarray, cal_labels: np.ndarray, test_probs: np.ndarray, alpha: float,
               per_class: bool = True, correction: int = 1, infinite: bool = True, strict: bool = False,
-              score: str = "true") -> np.ndarray:
+              score: str = "true", quantile: bool = False) -> np.ndarray:
     """Class-conditional LAC sets, with switches for the typical mistakes."""
     sets = np.zeros(test_probs.shape, dtype=bool)
     true_scores = 1.0 - cal_probs[np.arange(len(cal_labels)), cal_labels]
@@ -34,19 +38,20 @@ def _mondrian(cal_probs: np.ndarray, cal_labels: np.ndarray, test_probs: np.ndar
             chosen = 1.0 - cal_probs[cal_labels == k, k] if score == "true" else true_scores[cal_labels == k]
         else:
             chosen = true_scores
-        q = _threshold(chosen, alpha, correction, infinite)
+        q = _threshold(chosen, alpha, correction, infinite, quantile)
         test_scores = 1.0 - test_probs[:, k]
         sets[:, k] = test_scores < q if strict else test_scores <= q
     return sets
 
 
-def _probs(rng: np.random.Generator, n: int, k: int, sharp: float) -> np.ndarray:
-    """Random class probabilities, rounded to 0.05 so that ties with the threshold occur."""
+def _probs(rng: np.random.Generator, n: int, k: int, sharp: float, grid: bool = True) -> np.ndarray:
+    """Random class probabilities in steps of 1/16: exact in floating point (so 1 - p and p >= 1 - q agree), and
+    coarse enough that test scores tie with the threshold."""
     logits = sharp * rng.normal(size=(n, k))
     p = np.exp(logits - logits.max(axis=1, keepdims=True))
-    p = np.round(p / p.sum(axis=1, keepdims=True) * 20) / 20
-    p[:, -1] = 1.0 - p[:, :-1].sum(axis=1)
-    return np.clip(p, 0.0, 1.0)
+    if not grid:                                  # continuous: no ties, so every rank gives a different threshold
+        return p / p.sum(axis=1, keepdims=True)
+    return np.stack([rng.multinomial(16, row / row.sum()) for row in p]) / 16.0
 
 
 def _mondrian_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float, str]]:
@@ -56,9 +61,12 @@ def _mondrian_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float, s
                                                 (1902, 90, 50, 3, 0.2, "three classes at alpha = 0.2"),
                                                 (1903, 200, 30, 4, 0.1, "four classes, one of them rare")):
         rng = np.random.default_rng(seed)
-        cal, test = _probs(rng, n_cal, k, 1.5), _probs(rng, n_test, k, 1.5)
+        cal, test = _probs(rng, n_cal, k, 1.5, grid=k > 2), _probs(rng, n_test, k, 1.5, grid=k > 2)
         weights = np.ones(k) if k < 4 else np.array([1.0, 1.0, 1.0, 0.02])      # the last class gets few cases
         labels = rng.choice(k, size=n_cal, p=weights / weights.sum())
+        if k == 4:                          # the rare class: 4 confident calibration cases, too few for a finite q
+            labels[:4] = 3
+            cal[:4] = np.array([1.0, 1.0, 2.0, 12.0]) / 16
         cases.append((cal, labels, test, alpha, what))
     return cases
 
@@ -66,13 +74,15 @@ def _mondrian_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float, s
 _MONDRIAN_MISTAKES = [
     (dict(per_class=False), "These are marginal sets: one threshold from all calibration cases.",
      "take, for each class k, only the calibration cases whose true label is k, and their scores 1 - p_k"),
-    (dict(correction=0), "The finite-sample correction is missing.",
-     "the rank of the threshold is ceil((n_k + 1)(1 - alpha)), with n_k the calibration cases of class k"),
     (dict(infinite=False), "A class with too few calibration cases should get an infinite threshold.",
      "when ceil((n_k + 1)(1 - alpha)) > n_k, no finite threshold has the guarantee, so the label is always in"),
+    (dict(correction=0), "The finite-sample correction is missing.",
+     "the rank of the threshold is ceil((n_k + 1)(1 - alpha)), with n_k the calibration cases of class k"),
     (dict(strict=True), "A label whose score equals the threshold belongs in the set.", "use <=, not <"),
     (dict(score="top"), "The calibration scores should use the probability of the true class, not the top one.",
      None),
+    (dict(quantile=True), "np.quantile with method='higher' at level k / n does not return the k-th smallest score.",
+     "sort the class's scores and take the one at rank k (index k - 1), or use method='inverted_cdf'"),
 ]
 
 
@@ -88,7 +98,7 @@ def _check_19_1(fn: Any) -> None:
         right = _mondrian(cal, labels, test, alpha)
         if got.shape != right.shape:
             fail(f"For {what}, the sets should have shape (test cases, classes) = {right.shape}; got {got.shape}.")
-        if got.dtype.kind not in "bui" or not np.isin(got, (0, 1)).all():
+        if got.dtype.kind not in "buif" or not np.isin(got, (0, 1)).all():
             fail(f"For {what}, the sets should be True/False (or 1/0) per test case and class.")
         got = got.astype(bool)
         if np.array_equal(got, right):
@@ -143,6 +153,10 @@ def _check_19_2(fn: Any) -> None:
         best = _platt_nll(right, s, y)
         if _platt_nll(np.array([a, b]), s, y) <= best + 1e-5:
             continue
+        if a == 1.0 and b == 0.0:
+            fail(f"For {what}, (a, b) = (1, 0) is where a minimiser starts: the fit did not move.",
+                 "if your loss overflows (exp of a large number), the optimiser stops at once; write -log sigma(z) "
+                 "as logaddexp(0, -z)")
         if _platt_nll(np.array([b, a]), s, y) <= best + 1e-5:
             fail(f"For {what}, a and b came back swapped; return (a, b) with p = sigmoid(a s + b).")
         if abs(b) < 1e-9:
@@ -167,8 +181,8 @@ def _check_19_3(answer: Any) -> None:
     value = as_number(answer, "19.3")
     if value == _smallest_n(0.05):
         return
-    known = [(_smallest_n(0.05) + 1, "Close: check the number one below yours; with n = 19 the rank is "
-                                     "ceil(0.95 x 20) = 19, which is not more than n.", None),
+    known = [(_smallest_n(0.05) + 1, "Close, but not the smallest.", "try the numbers just below yours and compute "
+                                                                    "the rank for each"),
              (_smallest_n(0.1), "That is the answer for alpha = 0.1; here alpha = 0.05.", None),
              (_smallest_n(0.05, correction=0), "Without the finite-sample correction any n works; the rank "
                                                "uses n + 1.", None)]
