@@ -3,7 +3,8 @@
 - `vae`: the reparameterised `Sampling` layer and the `VAE` (chapter 09);
 - `cnn`: the compact CNN, the case-study network and ResNet-18 (28) (chapters 11-14);
 - `efficientnet`: EfficientNet-Lite0 with offline ImageNet weights (chapter 14);
-- `gan`: a backend-agnostic DCGAN and conditional GAN (chapter 15).
+- `gan`: a backend-agnostic DCGAN and conditional GAN (chapter 15);
+- `cost`: multiply-accumulates per image of a built model (chapters 13 and 20).
 
 Everything uses `keras.layers`, `keras.ops` and `keras.random` only, so it runs unchanged on the
 TensorFlow, JAX and PyTorch backends. `import mlcourse` does not import this package (it imports
@@ -40,3 +41,6 @@ from mlcourse.models.gan import (  # noqa: E402
 )
 
 __all__ += ["GAN", "build_discriminator", "build_generator"]
+from mlcourse.models.cost import layer_macs, model_macs  # noqa: E402
+
+__all__ += ["layer_macs", "model_macs"]

@@ -41,13 +41,14 @@ def augmentation(rotation: float = 0.03, translation: float = 0.08, zoom: float 
 
 
 def classifier_head(x, num_classes: int, task: str = "multi-class", dropout: float = 0.0):
-    """Dropout then a dense output: softmax over classes, or one sigmoid per label for multi-label tasks."""
+    """Dropout then a float32 dense output: softmax over classes, or one sigmoid per label for multi-label tasks."""
     if num_classes < 2:
         raise ValueError(f"num_classes must be at least 2 (a binary task has 2 classes), not {num_classes}.")
     if dropout:
         x = layers.Dropout(dropout)(x)
     activation = "sigmoid" if task.startswith("multi-label") else "softmax"
-    return layers.Dense(num_classes, activation=activation, name="predictions")(x)
+    # float32 whatever the dtype policy: under mixed precision a float16 softmax would round probabilities
+    return layers.Dense(num_classes, activation=activation, dtype="float32", name="predictions")(x)
 
 
 def _conv_bn_relu(x, filters: int, name: str, bn_momentum: float = BN_MOMENTUM):
