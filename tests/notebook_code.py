@@ -13,12 +13,13 @@ if str(ROOT / "tools") not in sys.path:
 import nbio  # noqa: E402
 
 
-def scratch_namespace(name: str) -> dict:
-    """Execute the cells tagged 'scratch' of notebooks/<name> in a fresh namespace and return it."""
+def scratch_namespace(name: str, given: dict | None = None) -> dict:
+    """Execute the cells tagged 'scratch' of notebooks/<name> in a fresh namespace (holding `given`, the names
+    that earlier cells of the notebook define) and return it."""
     cells = nbio.code_cells(nbio.read_notebook(NOTEBOOKS / name), tag="scratch")
     if not cells:
         raise LookupError(f"{name} has no code cell tagged 'scratch'")
-    namespace: dict = {"__name__": f"scratch_{Path(name).stem}"}
+    namespace: dict = {**(given or {}), "__name__": f"scratch_{Path(name).stem}"}
     for _, cell in cells:
         exec(compile(nbio.source(cell), f"{name}[scratch]", "exec"), namespace)
     return namespace

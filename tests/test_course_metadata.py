@@ -39,9 +39,9 @@ def notebook(ch):
 
 
 # --------------------------------------------------------------------------- the file itself
-def test_the_course_file_lists_chapters_00_to_20_with_20_planned():
+def test_the_course_file_lists_chapters_00_to_20_all_implemented():
     assert ids(CHAPTERS) == [f"{n:02d}" for n in range(21)]
-    assert [ch["number"] for ch in CHAPTERS if ch["status"] == "planned"] == ["20"]
+    assert [ch["number"] for ch in CHAPTERS if ch["status"] == "planned"] == []
 
 
 def test_every_dataset_is_a_medmnist_flag_or_a_named_source():
@@ -136,7 +136,8 @@ BROKEN = [
     (_set(3, "datasets", ["wdbc", "wdbc"]), "datasets lists something twice"),
     (_set(3, "datasets", ["pneumonia"]), "unknown dataset 'pneumonia'"),
     (_set(3, "results", ["results/04_knn.json"]), "must look like 'results/03_name.json'"),
-    (_set(20, "results", ["results/20_scaling_up.json"]), "chapter 20 is planned"),
+    (lambda doc: doc["chapters"][20].update(status="planned", results=["results/20_scaling_up.json"]),
+     "chapter 20 is planned"),
     (lambda doc: doc["sources"]["wdbc"].pop("provider"), "source 'wdbc' needs the text fields provider"),
     (lambda doc: doc["sources"].__setitem__("breastmnist", dict(doc["sources"]["wdbc"])), "is a MedMNIST flag"),
     (lambda doc: doc["sources"]["wdbc"].__setitem__("used_when_code_matches", "("), "not a regular expression"),

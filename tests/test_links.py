@@ -197,7 +197,7 @@ def test_extra_rows_for_notebooks_beyond_the_course_file():
 
 def test_a_malformed_course_file_stops_the_tool_before_it_writes(scratch: Path, capsys):
     course = scratch / "mlcourse" / "course.json"
-    course.write_text(course.read_text(encoding="utf-8").replace('"status": "planned"', '"status": "soon"', 1),
+    course.write_text(course.read_text(encoding="utf-8").replace('"status": "implemented"', '"status": "soon"', 1),
                       encoding="utf-8")
     readme = (scratch / "README.md").read_bytes()
     assert sync_links.main(["--root", str(scratch)]) == 1

@@ -33,6 +33,7 @@ RUNS = [
     ("17", {"WIDTH": 4, "STRIDE": 4, "TOP_K": 5}),                    # a coarser heat map, fewer detections
     ("18", {"SLICE_AXIS": 3, "GRU_UNITS": 8, "HIDDEN": 8}),          # another slice axis, smaller recurrent cells
     ("19", {"ALPHA": 0.2, "REFER": 0.2, "PSEUDO_THRESHOLD": 0.8, "OCCLUSION_PATCH": 4}),   # other risk levels
+    ("20", {"N_DEVICES": 4, "DIST_BATCH": 64, "AUG_COPIES": 1, "DASK_WORKERS": 1}),   # four faked devices
 ]
 
 
@@ -41,7 +42,7 @@ def _notebook(chapter: str) -> Path:
 
 
 @pytest.mark.parametrize("chapter", ["03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15",
-                                     "16", "17", "18", "19"])
+                                     "16", "17", "18", "19", "20"])
 def test_parameters_are_plain_values_papermill_can_override(chapter):
     """No dicts or lists of settings that `-p NAME value` could not replace as a whole."""
     for fast in (True, False):
