@@ -89,5 +89,9 @@ def test_the_output_layer_stays_float32_under_mixed_precision(policy):
         assert model.get_layer("stage1a_conv").compute_dtype == policy.split("_")[1]
         assert model.get_layer("predictions").compute_dtype == "float32"
         assert keras.backend.standardize_dtype(model(keras.ops.zeros((2, 28, 28, 1))).dtype) == "float32"
+        lite = models.efficientnet_lite0((32, 32, 3), num_classes=2, weights=None)
+        assert lite.get_layer("stem_conv").compute_dtype == policy.split("_")[1]
+        assert lite.get_layer("predictions").compute_dtype == "float32"
+        assert keras.backend.standardize_dtype(lite(keras.ops.zeros((1, 32, 32, 3))).dtype) == "float32"
     finally:
         keras.mixed_precision.set_dtype_policy("float32")

@@ -130,7 +130,8 @@ def _build(input_shape: tuple, num_classes: int, dropout: float, drop_connect_ra
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     if dropout:
         x = layers.Dropout(dropout, name="top_dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    # The output computes in float32 even under a mixed-precision policy (a float16 softmax loses digits).
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(x)
     return keras.Model(inputs, outputs, name="efficientnet_lite0")
 
 
