@@ -369,9 +369,34 @@ def ensure_backend(python: Path, backend: str) -> None:
     pip_install(python, ["-e", f".[test,{backend}]"], f"installing {backend}")
 
 
+WORKERS_ENV = "MLCOURSE_TEST_WORKERS"
+MAX_WORKERS = 4  # each worker starts its own notebook kernels: more workers, more memory
+# Arguments with which the caller chooses pytest-xdist's settings (-n 2, -n2, --dist=load, -p no:xdist)
+# or needs one process (a debugger): course.py then adds nothing.
+OWN_WORKER_ARGS = ("--numprocesses", "--dist", "--pdb", "--trace", "no:xdist")
+
+
+def worker_args(pytest_args: list, environ: dict | None = None) -> list:
+    """pytest-xdist's `-n N --dist loadfile` (a notebook's cells stay in one process, in order), or []."""
+    environ = os.environ if environ is None else environ
+    value = environ.get(WORKERS_ENV, "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise CourseError(f"{WORKERS_ENV}={value!r} is not a number of test processes; "
+                              f"set it to 1 (one process) or more, or unset it for up to {MAX_WORKERS}")
+        workers = int(value)
+    else:
+        workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    chosen = any(a.startswith("-n") or a.split("=")[0] in OWN_WORKER_ARGS for a in pytest_args)
+    if workers == 1 or chosen:
+        return []
+    return ["-n", str(workers), "--dist", "loadfile"]
+
+
 def cmd_test(pytest_args: list) -> int:
     """`course.py test`: set up, then run pytest (on another Keras backend with --backend NAME)."""
     backend, pytest_args = split_backend(pytest_args)
+    workers = worker_args(pytest_args)
     python = setup()
     env = venv_env(MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="3")
     if backend:
@@ -384,7 +409,7 @@ def cmd_test(pytest_args: list) -> int:
     named = [a for a in pytest_args if not a.startswith("-") and (ROOT / a.split("::")[0]).exists()]
     targets = [] if named else ["tests", "notebooks"]
     cmd = [str(python), "-m", "pytest", *targets, "--nbval-lax", "--nbval-current-env",
-           "-p", "no:cacheprovider", *pytest_args]
+           "-p", "no:cacheprovider", *workers, *pytest_args]
     mode = "fast" if fast_value(env["MLCOURSE_FAST"]) else "full"
     on = f", KERAS_BACKEND={env['KERAS_BACKEND']}" if "KERAS_BACKEND" in env else ""
     step(f"running the tests ({mode} mode, MLCOURSE_FAST={env['MLCOURSE_FAST']}{on}): "
@@ -435,7 +460,11 @@ tools/grade.py unchanged (see `python3 course.py grade --help-grader` for its ow
 TEST_HELP = """usage: course.py test [pytest arguments ...]
 
 Set up .venv if needed, then run from the repository root:
-    <.venv python> -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider [ARGS]
+    <.venv python> -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider \
+        -n N --dist loadfile [ARGS]
+The tests run in N processes (pytest-xdist; one notebook's cells stay in one process, in order):
+N is the number of CPU cores, at most 4, or MLCOURSE_TEST_WORKERS (1 = one process, no xdist).
+Arguments that choose xdist's settings (-n, --dist) or need one process (--pdb, --trace) win.
 Every argument after `test` goes to pytest unchanged, e.g. `python3 course.py test -x -k links`;
 test files or folders named there replace the default `tests notebooks`, e.g.
 `python3 course.py test tests/test_links.py notebooks/00_welcome.ipynb`.

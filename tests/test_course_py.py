@@ -316,3 +316,27 @@ def test_course_py_test_on_jax_installs_the_extra_and_sets_the_backend(course, m
     assert installed == [["-e", ".[test,jax]"]]
     [(cmd, kwargs)] = started
     assert kwargs["env"]["KERAS_BACKEND"] == "jax" and "--backend" not in cmd and "jax" not in cmd
+
+
+@pytest.mark.parametrize("cpus, environ, args, expected", [
+    (2, {}, ["-x"], ["-n", "2", "--dist", "loadfile"]),
+    (16, {}, [], ["-n", "4", "--dist", "loadfile"]),          # at most four processes by default
+    (1, {}, [], []),                                          # one core: no xdist at all
+    (2, {"MLCOURSE_TEST_WORKERS": "1"}, [], []),
+    (2, {"MLCOURSE_TEST_WORKERS": " 3 "}, [], ["-n", "3", "--dist", "loadfile"]),
+    (2, {}, ["-n", "3"], []), (2, {}, ["-n3"], []), (2, {}, ["--dist=load"], []),   # the caller's choice wins
+    (2, {}, ["-p", "no:xdist"], []), (2, {}, ["--pdb"], []),
+    (2, {}, ["--nbval-lax"], ["-n", "2", "--dist", "loadfile"]),     # not an -n option
+])
+def test_tests_run_in_several_processes_unless_asked_otherwise(course, monkeypatch, cpus, environ, args, expected):
+    monkeypatch.setattr(course.os, "cpu_count", lambda: cpus)
+    assert course.worker_args(args, environ) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-2", "1.5"])
+def test_a_bad_number_of_test_processes_is_refused_before_setup(course, monkeypatch, capsys, value):
+    monkeypatch.setenv("MLCOURSE_TEST_WORKERS", value)
+    monkeypatch.setattr(course, "setup", lambda: pytest.fail("setup ran before the setting was checked"))
+    assert course.main(["test"]) == 1
+    err = capsys.readouterr().err
+    assert "MLCOURSE_TEST_WORKERS" in err and "set it to 1" in err

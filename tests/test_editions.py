@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import json
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from mlcourse import exercises
@@ -155,7 +157,73 @@ def test_every_registered_check_refuses_a_missing_answer():
             exercises.check(id, None)
 
 
+def _python(code: str) -> ast.Module:
+    """A code cell parsed as Python, IPython's magics and shell escapes translated first."""
+    return ast.parse(TransformerManager().transform_cell(code))
+
+
+def _bound(tree: ast.AST) -> set[str]:
+    """Every name the code binds anywhere: assignments, loop and with targets, imports, defs, classes."""
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+    for n in ast.walk(tree):
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(n.name)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in n.names}
+        elif isinstance(n, ast.arg):
+            names.add(n.arg)
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            names.add(n.name)
+    return names
+
+
+def _loaded(tree: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def answer_only_names_used_later(nb: dict, name: str = "notebook") -> list[tuple[int, list[str]]]:
+    """(code cell, names) where a cell's student version uses a name that only an earlier answer defines.
+
+    nbval runs each exercise cell's stub and then its solution (tools/student_stubs.py), so later cells
+    see the answers; a student's run does not. A later cell that reads a name bound only inside an
+    earlier solution region would fail for students although CI passes: this finds such cells.
+    """
+    found, answers, student_bound = [], set(), set()
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    for i, cell in enumerate(code):
+        text = src(cell)
+        student = _python(editions.student_code(text, f"{name}, code cell {i}"))
+        used = (_loaded(student) - _bound(student)) & (answers - student_bound)
+        if used:
+            found.append((i, sorted(used)))
+        if editions.is_exercise_cell(cell):
+            answers |= _bound(_python(editions.solution_edition({"cells": [cell]})["cells"][0]["source"]))
+        student_bound |= _bound(student)
+    return found
+
+
+def test_a_later_cell_using_an_answers_name_is_found():
+    nb = {"cells": [new_code_cell("### BEGIN SOLUTION\nppv = 0.1\n### END SOLUTION\ncheck('99.1', ppv)"),
+                    new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    k = 2\n    ### END SOLUTION\n    return k"),
+                    new_code_cell("print(ppv, f(1))")]}
+    assert answer_only_names_used_later(nb) == [(2, ["ppv"])]   # f is defined in the student edition too
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_cell_needs_what_only_an_answer_defines(path):
+    """The student edition runs through with every exercise unanswered (checked without running it)."""
+    assert answer_only_names_used_later(read(path), path.name) == [], \
+        f"{path.name}: these code cells use names that only an exercise's solution defines"
+
+
+# Every chapter's exercise cells run as their student version inside nbval's run (tools/student_stubs.py),
+# so the student editions are not executed a second time. These two are, end to end, as a student runs
+# them: each has a cell after its exercises that calls the student's function, which must print
+# "Not written yet" rather than fail.
+END_TO_END = [p for p in NOTEBOOKS if p.name.startswith(("02_", "04_"))]
+
+
+@pytest.mark.parametrize("path", END_TO_END, ids=lambda p: p.name)
 def test_student_edition_runs_and_fails_only_in_exercises(path, tmp_path):
     """Execute the student edition (fast mode): exercise cells raise NotImplementedError, nothing else fails."""
     from nbclient import NotebookClient

@@ -87,6 +87,12 @@ def is_exercise_cell(cell: dict, where: str = "cell") -> bool:
     return bool(solution_regions(_source(cell), where))
 
 
+def student_code(source: str, where: str = "cell") -> str:
+    """A code cell's source as the student edition has it (unchanged when it holds no solution)."""
+    regions = solution_regions(source, where)
+    return _replace_regions(source, regions, list(STUDENT_CODE)) if regions else source
+
+
 def student_edition(nb: dict, name: str = "notebook") -> dict:
     """The student edition of a notebook (a new dict; the input is not modified)."""
     out = copy.deepcopy(nb)
@@ -95,7 +101,7 @@ def student_edition(nb: dict, name: str = "notebook") -> dict:
         if not regions:
             continue
         if cell["cell_type"] == "code":
-            cell["source"] = _replace_regions(_source(cell), regions, list(STUDENT_CODE))
+            cell["source"] = student_code(_source(cell), f"{name}, cell {i}")
             cell["outputs"], cell["execution_count"] = [], None
         else:
             cell["source"] = _replace_regions(_source(cell), regions, [STUDENT_TEXT])
