@@ -77,15 +77,30 @@ def set_seed(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def _devices() -> list[str]:
-    """The devices Keras can use, named backend-independently (e.g. 'cpu:0')."""
+def devices() -> list[str]:
+    """The devices Keras can use, named backend-independently (e.g. 'cpu:0', 'gpu:0', 'cuda:0')."""
     import keras
 
+    if keras.config.backend() == "torch":  # keras.distribution is not implemented for torch: ask torch
+        import torch
+
+        gpus = [f"cuda:{i}" for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+        return gpus + ["cpu:0"]
     try:
         with native_stderr_silenced():
             return [str(d) for d in keras.distribution.list_devices()]
     except Exception:  # some backends cannot list devices before first use
         return ["cpu"]
+
+
+def _is_gpu(name: str) -> bool:
+    """Whether a device name from devices() is a GPU."""
+    return "gpu" in name.lower() or "cuda" in name.lower()
+
+
+def has_gpu() -> bool:
+    """Whether Keras can use a GPU (an entry of devices() names a GPU or CUDA device)."""
+    return any(_is_gpu(d) for d in devices())
 
 
 def _cell_raised(tb) -> bool:
@@ -143,12 +158,12 @@ def setup(seed: int = 42, verbose: bool = True) -> Config:
         cache_dir=cache_dir(),
     )
     if verbose:
-        devices = _devices()
+        found = devices()
         print(f"Python {platform.python_version()} on {platform.system()} | mlcourse {package_version()}")
         print(f"numpy {np.__version__} | scikit-learn {sklearn.__version__} | keras {keras.__version__}"
               f" (backend: {cfg.backend} {_backend_version(cfg.backend)})")
-        print(f"devices: {', '.join(devices)}")
-        if not any("gpu" in d.lower() or "cuda" in d.lower() for d in devices):
+        print(f"devices: {', '.join(found)}")
+        if not any(_is_gpu(d) for d in found):
             print("no GPU: fine, every chapter is sized to run on a laptop CPU")
         print(f"mode: {'FAST (MLCOURSE_FAST=1, shrunk for CI)' if fast else 'full'} | seed: {seed}")
         print(f"data folder: {display_path(cfg.data_dir)} | cache: {display_path(cfg.cache_dir)}")

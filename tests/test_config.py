@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import subprocess
+import sys
+import types
 import warnings
 from pathlib import Path
 
@@ -73,3 +78,43 @@ def test_a_cells_bare_not_implemented_error_reads_not_written_yet(capsys):
     finally:
         shell.set_custom_exc((), None)
         InteractiveShell.clear_instance()
+
+
+def test_devices_and_has_gpu_read_keras_device_list(monkeypatch):
+    import keras
+
+    monkeypatch.setattr(keras.config, "backend", lambda: "tensorflow")
+    monkeypatch.setattr(keras.distribution, "list_devices", lambda: ["gpu:0", "cpu:0"])
+    assert config.devices() == ["gpu:0", "cpu:0"] and config.has_gpu() is True
+    monkeypatch.setattr(keras.distribution, "list_devices", lambda: ["CPU:0"])
+    assert config.has_gpu() is False
+
+    def unavailable():
+        raise RuntimeError("no devices before first use")
+
+    monkeypatch.setattr(keras.distribution, "list_devices", unavailable)
+    assert config.devices() == ["cpu"] and config.has_gpu() is False
+
+
+@pytest.mark.parametrize("available, count, expected", [
+    (True, 2, ["cuda:0", "cuda:1", "cpu:0"]), (False, 0, ["cpu:0"])])
+def test_on_torch_the_devices_come_from_torch(monkeypatch, available, count, expected):
+    """keras.distribution is not implemented for the torch backend (it raised AttributeError there)."""
+    import keras
+
+    cuda = types.SimpleNamespace(is_available=lambda: available, device_count=lambda: count)
+    monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(cuda=cuda))
+    monkeypatch.setattr(keras.config, "backend", lambda: "torch")
+    assert config.devices() == expected and config.has_gpu() is available
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
+def test_devices_work_on_every_installed_backend(backend):
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed")
+    script = ("from mlcourse import config; d = config.devices(); "
+              "print(any('cpu' in x.lower() for x in d), config.has_gpu())")
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.split()[0] == "True"   # every backend lists the CPU
