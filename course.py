@@ -371,9 +371,16 @@ def ensure_backend(python: Path, backend: str) -> None:
 
 WORKERS_ENV = "MLCOURSE_TEST_WORKERS"
 MAX_WORKERS = 4  # each worker starts its own notebook kernels: more workers, more memory
-# Arguments with which the caller chooses pytest-xdist's settings (-n 2, -n2, --dist=load, -p no:xdist)
-# or needs one process (a debugger): course.py then adds nothing.
-OWN_WORKER_ARGS = ("--numprocesses", "--dist", "--pdb", "--trace", "no:xdist")
+# Arguments with which the caller needs one process (a debugger, or xdist switched off): nothing is added.
+SERIAL_ARGS = ("--pdb", "--trace", "-pno:xdist")
+
+
+def _cores() -> int:
+    """CPU cores this process may use (its affinity where the platform tells, else the CPU count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def worker_args(pytest_args: list, environ: dict | None = None) -> list:
@@ -381,16 +388,20 @@ def worker_args(pytest_args: list, environ: dict | None = None) -> list:
     environ = os.environ if environ is None else environ
     value = environ.get(WORKERS_ENV, "").strip()
     if value:
-        if not value.isdigit() or int(value) < 1:
+        if not (value.isascii() and value.isdecimal()) or int(value) < 1:
             raise CourseError(f"{WORKERS_ENV}={value!r} is not a number of test processes; "
                               f"set it to 1 (one process) or more, or unset it for up to {MAX_WORKERS}")
         workers = int(value)
     else:
-        workers = min(os.cpu_count() or 1, MAX_WORKERS)
-    chosen = any(a.startswith("-n") or a.split("=")[0] in OWN_WORKER_ARGS for a in pytest_args)
-    if workers == 1 or chosen:
+        workers = min(_cores(), MAX_WORKERS)
+    joined = [a + b for a, b in zip(pytest_args, pytest_args[1:] + [""])]   # "-p", "no:xdist" -> "-pno:xdist"
+    if any(a.split("=")[0] in SERIAL_ARGS for a in pytest_args + joined):
         return []
-    return ["-n", str(workers), "--dist", "loadfile"]
+    numbered = any(a.startswith("-n") or a.split("=")[0] == "--numprocesses" for a in pytest_args)
+    dist = [] if any(a.split("=")[0] == "--dist" for a in pytest_args) else ["--dist", "loadfile"]
+    if numbered:   # the caller's number of processes; nbval still needs each notebook in one process
+        return dist
+    return [] if workers == 1 else ["-n", str(workers), *dist]
 
 
 def cmd_test(pytest_args: list) -> int:
@@ -464,7 +475,8 @@ Set up .venv if needed, then run from the repository root:
         -n N --dist loadfile [ARGS]
 The tests run in N processes (pytest-xdist; one notebook's cells stay in one process, in order):
 N is the number of CPU cores, at most 4, or MLCOURSE_TEST_WORKERS (1 = one process, no xdist).
-Arguments that choose xdist's settings (-n, --dist) or need one process (--pdb, --trace) win.
+Your own -n or --dist wins (--dist loadfile is still added unless you give --dist: with xdist's
+default a notebook's cells would be spread over processes); --pdb, --trace or -p no:xdist run one.
 Every argument after `test` goes to pytest unchanged, e.g. `python3 course.py test -x -k links`;
 test files or folders named there replace the default `tests notebooks`, e.g.
 `python3 course.py test tests/test_links.py notebooks/00_welcome.ipynb`.

@@ -324,16 +324,18 @@ def test_course_py_test_on_jax_installs_the_extra_and_sets_the_backend(course, m
     (1, {}, [], []),                                          # one core: no xdist at all
     (2, {"MLCOURSE_TEST_WORKERS": "1"}, [], []),
     (2, {"MLCOURSE_TEST_WORKERS": " 3 "}, [], ["-n", "3", "--dist", "loadfile"]),
-    (2, {}, ["-n", "3"], []), (2, {}, ["-n3"], []), (2, {}, ["--dist=load"], []),   # the caller's choice wins
-    (2, {}, ["-p", "no:xdist"], []), (2, {}, ["--pdb"], []),
+    (2, {}, ["-n", "3"], ["--dist", "loadfile"]),             # the caller's number; notebooks stay whole
+    (2, {}, ["-n3"], ["--dist", "loadfile"]), (2, {}, ["--numprocesses=auto"], ["--dist", "loadfile"]),
+    (2, {}, ["-n", "3", "--dist=loadscope"], []), (2, {}, ["--dist", "load"], ["-n", "2"]),
+    (2, {}, ["-p", "no:xdist"], []), (2, {}, ["-pno:xdist"], []), (2, {}, ["--pdb"], []),
     (2, {}, ["--nbval-lax"], ["-n", "2", "--dist", "loadfile"]),     # not an -n option
 ])
 def test_tests_run_in_several_processes_unless_asked_otherwise(course, monkeypatch, cpus, environ, args, expected):
-    monkeypatch.setattr(course.os, "cpu_count", lambda: cpus)
+    monkeypatch.setattr(course, "_cores", lambda: cpus)
     assert course.worker_args(args, environ) == expected
 
 
-@pytest.mark.parametrize("value", ["0", "two", "-2", "1.5"])
+@pytest.mark.parametrize("value", ["0", "two", "-2", "1.5", "\u00b2"])
 def test_a_bad_number_of_test_processes_is_refused_before_setup(course, monkeypatch, capsys, value):
     monkeypatch.setenv("MLCOURSE_TEST_WORKERS", value)
     monkeypatch.setattr(course, "setup", lambda: pytest.fail("setup ran before the setting was checked"))

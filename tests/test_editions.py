@@ -162,19 +162,51 @@ def _python(code: str) -> ast.Module:
     return ast.parse(TransformerManager().transform_cell(code))
 
 
-def _bound(tree: ast.AST) -> set[str]:
-    """Every name the code binds anywhere: assignments, loop and with targets, imports, defs, classes."""
-    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
-    for n in ast.walk(tree):
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(n.name)
-        elif isinstance(n, (ast.Import, ast.ImportFrom)):
-            names |= {(a.asname or a.name).split(".")[0] for a in n.names}
-        elif isinstance(n, ast.arg):
-            names.add(n.arg)
-        elif isinstance(n, ast.ExceptHandler) and n.name:
-            names.add(n.name)
+_OWN_SCOPE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda,
+              ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _module_level(node: ast.AST):
+    """The nodes of a statement that run in the module's scope (not inside defs, lambdas, comprehensions)."""
+    yield node
+    if isinstance(node, _OWN_SCOPE):
+        return  # a def's name is bound here; its body runs later, in its own scope
+    for child in ast.iter_child_nodes(node):
+        yield from _module_level(child)
+
+
+def _stops(stmt: ast.stmt) -> bool:
+    """Whether a top-level statement runs a stub's `raise NotImplementedError` itself (not inside a def)."""
+    return any(isinstance(n, ast.Raise) and isinstance(n.exc, ast.Name) and n.exc.id == "NotImplementedError"
+               for n in _module_level(stmt))
+
+
+def _bound(tree: ast.Module, stop_at_stub: bool = False) -> set[str]:
+    """Global names the code binds: assignments, loop and with targets, imports, defs, classes, `global`.
+
+    With stop_at_stub, only statements before the first one that raises a stub's NotImplementedError
+    count, because in the student edition the rest never runs.
+    """
+    names = {g for n in ast.walk(tree) if isinstance(n, ast.Global) for g in n.names}
+    for stmt in tree.body:
+        if stop_at_stub and _stops(stmt):
+            break
+        for n in _module_level(stmt):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+                names.add(n.id)
+            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(n.name)
+            elif isinstance(n, (ast.Import, ast.ImportFrom)):
+                names |= {(a.asname or a.name).split(".")[0] for a in n.names}
+            elif isinstance(n, ast.ExceptHandler) and n.name:
+                names.add(n.name)
     return names
+
+
+def _local(tree: ast.AST) -> set[str]:
+    """Names bound anywhere in the code, in any scope (a cell's own locals are not earlier cells' names)."""
+    return ({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            | {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)} | _bound(tree))
 
 
 def _loaded(tree: ast.AST) -> set[str]:
@@ -185,21 +217,29 @@ def answer_only_names_used_later(nb: dict, name: str = "notebook") -> list[tuple
     """(code cell, names) where a cell's student version uses a name that only an earlier answer defines.
 
     nbval runs each exercise cell's stub and then its solution (tools/student_stubs.py), so later cells
-    see the answers; a student's run does not. A later cell that reads a name bound only inside an
-    earlier solution region would fail for students although CI passes: this finds such cells.
+    see the answers; a student's run does not. A later cell that reads a global bound only inside an
+    earlier solution region (or after an earlier stub's raise) would fail for students although CI
+    passes: this finds such cells.
     """
     found, answers, student_bound = [], set(), set()
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     for i, cell in enumerate(code):
         text = src(cell)
         student = _python(editions.student_code(text, f"{name}, code cell {i}"))
-        used = (_loaded(student) - _bound(student)) & (answers - student_bound)
+        used = (_loaded(student) - _local(student)) & (answers - student_bound)
         if used:
             found.append((i, sorted(used)))
         if editions.is_exercise_cell(cell):
             answers |= _bound(_python(editions.solution_edition({"cells": [cell]})["cells"][0]["source"]))
-        student_bound |= _bound(student)
+        student_bound |= _bound(student, stop_at_stub=True)
     return found
+
+
+def runs_code_after_its_exercises(nb: dict) -> bool:
+    """Whether a code cell without a solution follows the first exercise cell (it may call a student's function)."""
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    first = next((i for i, c in enumerate(code) if editions.is_exercise_cell(c)), len(code))
+    return any(not editions.is_exercise_cell(c) for c in code[first:])
 
 
 def test_a_later_cell_using_an_answers_name_is_found():
@@ -207,6 +247,13 @@ def test_a_later_cell_using_an_answers_name_is_found():
                     new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    k = 2\n    ### END SOLUTION\n    return k"),
                     new_code_cell("print(ppv, f(1))")]}
     assert answer_only_names_used_later(nb) == [(2, ["ppv"])]   # f is defined in the student edition too
+
+
+def test_names_masked_by_locals_or_bound_after_a_stub_are_found_too():
+    nb = {"cells": [new_code_cell("def rate(tp, fp):\n    return tp / (tp + fp)"),
+                    new_code_cell("### BEGIN SOLUTION\ntp = 3\n### END SOLUTION\nscore = tp * 2"),
+                    new_code_cell("print(tp, score, [k for k in range(2)])")]}
+    assert answer_only_names_used_later(nb) == [(2, ["score", "tp"])]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -217,10 +264,14 @@ def test_no_cell_needs_what_only_an_answer_defines(path):
 
 
 # Every chapter's exercise cells run as their student version inside nbval's run (tools/student_stubs.py),
-# so the student editions are not executed a second time. These two are, end to end, as a student runs
-# them: each has a cell after its exercises that calls the student's function, which must print
-# "Not written yet" rather than fail.
-END_TO_END = [p for p in NOTEBOOKS if p.name.startswith(("02_", "04_"))]
+# so the student editions are not executed a second time. Chapters with code after their exercises
+# (today 02 and 04: a cell that calls the student's function, which must print "Not written yet"
+# rather than fail) are, end to end, as a student runs them.
+END_TO_END = [p for p in NOTEBOOKS if runs_code_after_its_exercises(read(p))]
+
+
+def test_the_chapters_run_end_to_end_are_found():
+    assert [p.name[:2] for p in END_TO_END] == ["02", "04"]
 
 
 @pytest.mark.parametrize("path", END_TO_END, ids=lambda p: p.name)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 from queue import Empty
 
@@ -29,14 +30,37 @@ NOT_WRITTEN = "Not written yet"
 
 
 def run_in_kernel(kernel, code: str, timeout: float) -> tuple[list[dict], str]:
-    """Execute code in an nbval kernel; return (error contents, text written to stderr)."""
+    """Execute code in an nbval kernel; return (error contents, text written to stderr).
+
+    Raises Empty after `timeout` seconds (the kernel is interrupted first, so that the cell nbval
+    runs next does not queue behind it) and RuntimeError when the kernel dies meanwhile.
+    """
     msg_id = kernel.execute_cell_input(code, allow_stdin=False)
-    kernel.await_reply(msg_id, timeout=timeout)
+    deadline = time.monotonic() + timeout
+
+    def reply(stream: str) -> dict:
+        """The next message of this execution on a channel, polled in short slices."""
+        while True:
+            if not kernel.is_alive():
+                raise RuntimeError("the kernel died while running the student version")
+            try:
+                msg = kernel.get_message(stream, timeout=min(1.0, max(deadline - time.monotonic(), 0.01)))
+            except Empty:
+                if time.monotonic() < deadline:
+                    continue
+                kernel.interrupt()
+                try:
+                    kernel.await_idle(msg_id, 10)
+                except Empty:
+                    pass
+                raise
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg
+
+    reply("shell")
     errors, stderr = [], []
     while True:
-        msg = kernel.get_message("iopub", timeout=timeout)
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
+        msg = reply("iopub")
         kind, content = msg["msg_type"], msg["content"]
         if kind == "status" and content["execution_state"] == "idle":
             return errors, "".join(stderr)
@@ -68,13 +92,15 @@ def stub_check(item) -> str | None:
     source = nbio.source(item.cell)
     stub = editions.student_code(source, where)
     kernel = item.parent.kernel
-    if stub == source or kernel is None or not kernel.is_alive():
-        return None  # not an exercise; or a dead kernel, which nbval reports itself
+    if stub == source or item.options.get("skip") or kernel is None or not kernel.is_alive():
+        return None  # not an exercise, a cell nbval skips, or a dead kernel, which nbval reports itself
     timeout = item.config.getoption("nbval_cell_timeout", 2000)
     try:
         problem = stub_problem(*run_in_kernel(kernel, stub, timeout))
     except Empty:
-        problem = f"it did not finish in {timeout} s"
+        problem = f"it did not finish in {timeout} s (interrupted)"
+    except Exception as exc:  # a dead kernel, an aborted request: report it here, then let nbval go on
+        problem = f"running it failed: {exc}"
     if problem:
         return (f"{where}: in the student edition this exercise cell should stop at its "
                 f"`raise NotImplementedError`, but {problem}")
@@ -85,7 +111,12 @@ def stub_check(item) -> str | None:
 def pytest_runtest_call(item):
     """Run an exercise cell's student version first; nbval then runs the solution; fail if the stub did not stop."""
     check = os.environ.get("MLCOURSE_STUDENT_STUBS", "1") != "0" and _is_chapter_cell(item)
-    problem = stub_check(item) if check else None
+    try:
+        problem = stub_check(item) if check else None
+    except editions.MarkerError as exc:
+        problem = f"its solution markers do not pair up: {exc}"
+    if problem:  # shown in the report even if the solution below fails too
+        item.add_report_section("call", "student version", problem)
     result = yield  # nbval runs the cell as the source notebook has it, so later cells see the solution
     if problem:
         pytest.fail(problem, pytrace=False)
