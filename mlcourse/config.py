@@ -113,12 +113,15 @@ def _cell_raised(tb) -> bool:
     return filename.startswith("<ipython-input") or "ipykernel_" in filename or filename.startswith("<cell")
 
 
+NOT_WRITTEN = "Not written yet"  # how the exercise hook starts its line (tools/student_stubs.py looks for it)
+
+
 def _not_written_yet(shell, etype, value, tb, tb_offset=None):
     """IPython handler: a cell's own `raise NotImplementedError` is an unwritten exercise, said in one line."""
     if not _cell_raised(tb):
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
         return None
-    print("\u2717 Not written yet: this cell still says `raise NotImplementedError`. "
+    print(f"\u2717 {NOT_WRITTEN}: this cell still says `raise NotImplementedError`. "
           "Replace that line with your code, then run the cell again.", file=sys.stderr)
     return None
 

@@ -58,4 +58,5 @@ def test_the_repository_loads_the_plugin_for_its_chapters():
     import conftest  # the repository's, at the root
 
     assert "student_stubs" in conftest.pytest_plugins
-    assert student_stubs.CHAPTER.match("20_scaling_up.ipynb") and not student_stubs.CHAPTER.match("scratch.ipynb")
+    assert student_stubs.is_chapter(Path("notebooks/20_scaling_up.ipynb"))
+    assert not student_stubs.is_chapter(Path("scratch.ipynb"))

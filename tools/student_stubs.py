@@ -16,7 +16,6 @@ with tools/ on the path. Set MLCOURSE_STUDENT_STUBS=0 to switch it off.
 from __future__ import annotations
 
 import os
-import re
 import time
 from pathlib import Path
 from queue import Empty
@@ -25,8 +24,7 @@ import editions
 import nbio
 import pytest
 
-CHAPTER = re.compile(r"^\d\d_[\w-]+\.ipynb$")
-NOT_WRITTEN = "Not written yet"
+from mlcourse.config import NOT_WRITTEN
 
 
 def run_in_kernel(kernel, code: str, timeout: float) -> tuple[list[dict], str]:
@@ -80,10 +78,16 @@ def stub_problem(errors: list[dict], stderr: str) -> str | None:
     return "it ran without raising NotImplementedError"
 
 
+def is_chapter(path: Path) -> bool:
+    """Whether a file is a chapter notebook, NN_name.ipynb (the pattern tools/nbio.py finds them by)."""
+    return path.match(nbio.CHAPTER_GLOB)
+
+
 def _is_chapter_cell(item) -> bool:
     """An nbval cell item of a chapter notebook (duck-typed: nbval's item classes are not public API)."""
     return (hasattr(item, "cell") and hasattr(item.parent, "kernel")
-            and CHAPTER.match(Path(str(item.path)).name) is not None)
+            and is_chapter(Path(str(item.path))))
+
 
 
 def stub_check(item) -> str | None:
